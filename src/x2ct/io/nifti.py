@@ -1,0 +1,70 @@
+"""NIfTI reading and writing (nibabel) for Volume."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from x2ct.atomic import atomic_path
+from x2ct.errors import InputError
+from x2ct.io.orientation import reorient
+from x2ct.volume import Volume, check_affine
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+
+def is_nifti(path: Path) -> bool:
+    """True when the file name ends in .nii or .nii.gz."""
+    name = path.name.lower()
+    return name.endswith(NIFTI_SUFFIXES)
+
+
+def read_nifti(path: Path) -> Volume:
+    """Read a 3D NIfTI file into the model frame.
+
+    A 4D file whose extra axes have length 1 is squeezed; any other dimensionality is an error.
+    Integer label maps stay integer-valued (stored as float32 in ``Volume.array``).
+    """
+    try:
+        image = nib.load(str(path))
+        data = np.asarray(image.dataobj)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile, nib.filebasedimages.ImageFileError) as exc:
+        raise InputError(path, "a readable NIfTI file", f"a corrupt or truncated file ({exc})") from None
+    except ValueError as exc:
+        raise InputError(path, "a readable NIfTI file", f"an invalid header or data ({exc})") from None
+    if data.ndim > 3 and all(n == 1 for n in data.shape[3:]):
+        data = data.reshape(data.shape[:3])
+    if data.ndim != 3:
+        raise InputError(path, "a 3D volume", f"{data.ndim}D data of shape {data.shape}")
+    affine = check_affine(image.affine, path)
+    if np.issubdtype(data.dtype, np.floating) and not np.all(np.isfinite(data)):
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        raise InputError(path, "finite voxel values", f"{bad} NaN or inf voxels")
+    array, affine = reorient(data, affine)
+    return Volume(array.astype(np.float32), affine, str(path))
+
+
+def write_nifti(volume: Volume, path: Path, dtype: np.dtype | type | None = None) -> Path:
+    """Write a Volume to NIfTI (atomically), in the model-frame voxel order with its affine.
+
+    The affine carries the patient-space position of every voxel, so viewers (3D Slicer, ITK-SNAP)
+    show it in the right place. ``dtype`` defaults to float32; pass ``np.int16`` or ``np.uint8``
+    for CTs and label maps to save space (values are rounded).
+    """
+    array = volume.array
+    if dtype is not None and np.issubdtype(np.dtype(dtype), np.integer):
+        info = np.iinfo(dtype)
+        array = np.clip(np.rint(array), info.min, info.max).astype(dtype)
+    elif dtype is not None:
+        array = array.astype(dtype)
+    image = nib.Nifti1Image(array, volume.affine)
+    image.header.set_xyzt_units("mm")
+    image.set_qform(volume.affine, code=1)
+    image.set_sform(volume.affine, code=1)
+    with atomic_path(path) as tmp:
+        nib.save(image, str(tmp))
+    return Path(path)
