@@ -63,7 +63,9 @@ class Volume:
     def __post_init__(self) -> None:
         array = np.asarray(self.array)
         if array.ndim != 3:
-            raise InputError(self.source, "a 3D volume", f"{array.ndim}D array of shape {array.shape}")
+            raise InputError(
+                self.source, "a 3D volume", f"{array.ndim}D array of shape {array.shape}"
+            )
         if min(array.shape) < 1:
             raise InputError(self.source, "a non-empty 3D volume", f"shape {array.shape}")
         if array.dtype != np.float32:

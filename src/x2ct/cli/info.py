@@ -10,7 +10,9 @@ from x2ct.cli.common import console, reports_errors
 @reports_errors
 def info(
     model: str = typer.Option(
-        None, "--model", help="Preset name or YAML file: print the parameter counts of its networks."
+        None,
+        "--model",
+        help="Preset name or YAML file: print the parameter counts of its networks.",
     ),
 ) -> None:
     """Show versions of x2ct, torch and numpy, CPU threads, the compute device and CUDA."""

@@ -68,7 +68,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return {} if data is None else data
 
 
-def load_config(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> ProjectConfig:
+def load_config(
+    name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
+) -> ProjectConfig:
     """Load a preset by name (``paper``) or a YAML file, then apply ``section.key=value`` overrides."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
@@ -77,7 +79,9 @@ def load_config(name_or_path: str | Path, overrides: list[str] | tuple[str, ...]
         path = preset_dir() / f"{name_or_path}.yaml"
         if not path.is_file():
             raise ConfigError(
-                str(name_or_path), f"a preset among {', '.join(preset_names())} or a YAML file", "neither"
+                str(name_or_path),
+                f"a preset among {', '.join(preset_names())} or a YAML file",
+                "neither",
             )
     if not path.is_file():
         raise MissingFileError(path, "a YAML config file")

@@ -54,7 +54,8 @@ def coerce(value: Any, hint: Any, key: str, source: str | None) -> Any:
                 return tuple(coerce(v, args[0], f"{key}[{i}]", source) for i, v in enumerate(value))
             if len(value) == len(args):
                 return tuple(
-                    coerce(v, a, f"{key}[{i}]", source) for i, (v, a) in enumerate(zip(value, args))
+                    coerce(v, a, f"{key}[{i}]", source)
+                    for i, (v, a) in enumerate(zip(value, args, strict=True))
                 )
     elif dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
@@ -78,7 +79,9 @@ def coerce(value: Any, hint: Any, key: str, source: str | None) -> Any:
             return value
     elif hint is Any:
         return value
-    raise ConfigError(source, f"{key} to be {_type_name(hint)}", f"{value!r} ({type(value).__name__})")
+    raise ConfigError(
+        source, f"{key} to be {_type_name(hint)}", f"{value!r} ({type(value).__name__})"
+    )
 
 
 def from_dict(cls: type, data: dict[str, Any], source: str | None = None, prefix: str = "") -> Any:
@@ -94,7 +97,11 @@ def from_dict(cls: type, data: dict[str, Any], source: str | None = None, prefix
             f"keys of {prefix.rstrip('.') or 'the config'} among {', '.join(names)}",
             f"unknown key '{prefix}{unknown[0]}'",
         )
-    values = {name: coerce(data[name], hints[name], f"{prefix}{name}", source) for name in names if name in data}
+    values = {
+        name: coerce(data[name], hints[name], f"{prefix}{name}", source)
+        for name in names
+        if name in data
+    }
     try:
         return cls(**values)
     except (TypeError, ValueError) as exc:

@@ -65,5 +65,7 @@ def write_volume(volume: Volume, path: str | Path, dtype: np.dtype | type | None
 
     path = Path(path)
     if not is_nifti(path):
-        raise InputError(path, "an output name ending in .nii or .nii.gz", f"suffix '{path.suffix}'")
+        raise InputError(
+            path, "an output name ending in .nii or .nii.gz", f"suffix '{path.suffix}'"
+        )
     return write_nifti(volume, path, dtype)

@@ -12,7 +12,7 @@ import numpy as np
 from x2ct.atomic import atomic_path
 from x2ct.errors import InputError
 from x2ct.io.orientation import reorient
-from x2ct.volume import Volume, check_affine
+from x2ct.volume import MAX_SPACING_MM, Volume, check_affine
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -21,6 +21,23 @@ def is_nifti(path: Path) -> bool:
     """True when the file name ends in .nii or .nii.gz."""
     name = path.name.lower()
     return name.endswith(NIFTI_SUFFIXES)
+
+
+def _check_header_zooms(path: Path, image: nib.Nifti1Image) -> None:
+    """Reject zero, negative or absurd voxel sizes stated in the raw header.
+
+    nibabel silently replaces such pixdim values (abs, or 1 for 0) when it loads a header; when
+    the affine comes from pixdim (no sform) that would hide a broken file, so read them raw.
+    """
+    header = image.header
+    if int(header.get("sform_code", 0)) > 0:
+        return
+    with nib.openers.ImageOpener(str(path)) as handle:
+        raw = type(header).from_fileobj(handle, check=False)
+    zooms = [float(z) for z in raw["pixdim"][1:4]]
+    if not all(0.0 < z <= MAX_SPACING_MM for z in zooms):
+        shown = ", ".join(f"{z:g}" for z in zooms)
+        raise InputError(path, f"voxel spacing in (0, {MAX_SPACING_MM:g}] mm", f"pixdim ({shown})")
 
 
 def read_nifti(path: Path) -> Volume:
@@ -32,10 +49,22 @@ def read_nifti(path: Path) -> Volume:
     try:
         image = nib.load(str(path))
         data = np.asarray(image.dataobj)
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile, nib.filebasedimages.ImageFileError) as exc:
-        raise InputError(path, "a readable NIfTI file", f"a corrupt or truncated file ({exc})") from None
+    except (
+        OSError,
+        EOFError,
+        zlib.error,
+        gzip.BadGzipFile,
+        nib.filebasedimages.ImageFileError,
+    ) as exc:
+        raise InputError(
+            path, "a readable NIfTI file", f"a corrupt or truncated file ({exc})"
+        ) from None
     except ValueError as exc:
-        raise InputError(path, "a readable NIfTI file", f"an invalid header or data ({exc})") from None
+        raise InputError(
+            path, "a readable NIfTI file", f"an invalid header or data ({exc})"
+        ) from None
+    if isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
+        _check_header_zooms(path, image)
     if data.ndim > 3 and all(n == 1 for n in data.shape[3:]):
         data = data.reshape(data.shape[:3])
     if data.ndim != 3:

@@ -61,7 +61,9 @@ def _read_bitmap(path: Path) -> Radiograph:
                 im = im.convert("I")
             image = np.asarray(im)
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise InputError(path, "a readable PNG/JPEG/TIFF image", f"an unreadable file ({exc})") from None
+        raise InputError(
+            path, "a readable PNG/JPEG/TIFF image", f"an unreadable file ({exc})"
+        ) from None
     return Radiograph(_check_image(image, path), None, str(path), {"mode": mode})
 
 
@@ -86,13 +88,17 @@ def _read_dicom(path: Path) -> Radiograph:
         raise InputError(path, "a readable DICOM file", f"an unreadable file ({exc})") from None
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if frames > 1:
-        raise InputError(path, "a single-frame radiograph (CR/DX/DR)", f"a multi-frame image ({frames} frames)")
+        raise InputError(
+            path, "a single-frame radiograph (CR/DX/DR)", f"a multi-frame image ({frames} frames)"
+        )
     if "PixelData" not in ds:
         raise InputError(path, "a DICOM image", "no pixel data")
     try:
         stored = ds.pixel_array
     except Exception as exc:  # pydicom raises many types for unsupported or damaged pixel data
-        raise InputError(path, "decodable DICOM pixel data", f"{type(exc).__name__}: {exc}") from None
+        raise InputError(
+            path, "decodable DICOM pixel data", f"{type(exc).__name__}: {exc}"
+        ) from None
     if stored.ndim == 3 and stored.shape[-1] in (3, 4):
         stored = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     image = _check_image(np.asarray(apply_modality_lut(stored, ds), dtype=np.float64), path)

@@ -1,23 +1,97 @@
-"""Settings of the X2CT-GAN networks (section ``model``)."""
+"""Settings of the X2CT-GAN networks (section ``model``).
+
+The defaults are the biplanar X2CT-GAN "B" generator and its conditional 3D PatchGAN at 128^3,
+exactly as the released code builds them (61,715,633 + 11,055,169 parameters). Smaller presets
+change ``input_size``, ``width`` and the block counts but keep the structure: two DenseNet 2D
+encoders, an FC bottleneck, one 2D -> 3D link per encoder level, two view decoders and a fused
+decoder averaged in the CT frame at every level.
+
+Level ``i`` of the network works at resolution ``input_size / 2**i`` (level 0 = full size); the
+encoder has ``len(dense_blocks)`` levels and the 3D decoders start at level ``len(dense_blocks)``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 
+def scaled_channels(channels: int, width: float) -> int:
+    """A channel count times the width multiplier, rounded, at least 1."""
+    return max(1, round(channels * width))
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """Sizes of the generator and discriminator; defaults are the paper-size network at 128^3."""
+    """Sizes of the generator and the discriminator; defaults are the paper-size network."""
 
     input_size: int = 128
-    """X-ray side and CT cube edge in voxels."""
+    """X-ray side and CT cube edge in voxels (must be divisible by 2**len(dense_blocks))."""
     width: float = 1.0
-    """Multiplier on every channel count (smaller presets)."""
+    """Multiplier on every generator channel count (stem, growth rate, decoder channels)."""
     stem_channels: int = 64
+    """Output channels of the 7x7 stem convolution of each 2D encoder (before ``width``)."""
     growth_rate: int = 32
+    """Channels each DenseNet layer adds (before ``width``)."""
     bottleneck_factor: int = 4
+    """A dense layer's 1x1 convolution outputs bottleneck_factor * growth_rate channels."""
     dense_blocks: tuple[int, ...] = (6, 12, 24, 16, 6)
-    skip_channels: tuple[int, ...] = (16, 16, 32, 64, 128)
-    decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16)
+    """Dense layers per encoder level; its length is the number of levels (downsamplings)."""
+    decoder_channels: tuple[int, ...] = (16, 16, 32, 64, 128, 256)
+    """3D channels per level, level 0 (full size) first; the last entry is the bottleneck's
+    channel count. The 2D -> 3D link of level i outputs decoder_channels[i] channels (its output
+    is concatenated with the decoder's and compressed 2C -> C). Length len(dense_blocks) + 1."""
+    branch_decoder_blocks: tuple[int, ...] = (1, 2, 2, 2, 2)
+    """Extra 3x3x3 conv blocks after the compression at level i in each view decoder. Entry 0
+    belongs to the view outputs the loss never uses: only the original arrangement builds it."""
+    fused_decoder_blocks: tuple[int, ...] = (1, 1, 1, 1, 1)
+    """Extra 3x3x3 conv blocks after the compression at level i in the fused decoder."""
     dropout: float = 0.5
+    """Dropout after the FC bottleneck (active in training mode only)."""
+    output_kernel: int = 7
+    """Kernel edge of the output convolution (odd)."""
     discriminator_channels: int = 64
+    """Channels of the discriminator's first convolution (doubled per strided layer, max 8x)."""
+    discriminator_layers: int = 3
+    """Strided layers of the PatchGAN (3 gives the 70^3 receptive field)."""
+
+    def __post_init__(self) -> None:
+        levels = len(self.dense_blocks)
+        if levels < 1 or any(n < 0 for n in self.dense_blocks):
+            raise ValueError(f"dense_blocks must be non-negative counts, got {self.dense_blocks}")
+        bottom, remainder = divmod(self.input_size, 2**levels)
+        if remainder or bottom < 2:
+            raise ValueError(
+                f"input_size {self.input_size} must be a multiple of 2**{levels} with at least 2 "
+                f"voxels left at the bottom level (got {self.input_size / 2**levels:g})"
+            )
+        for name, value, length in (
+            ("decoder_channels", self.decoder_channels, levels + 1),
+            ("branch_decoder_blocks", self.branch_decoder_blocks, levels),
+            ("fused_decoder_blocks", self.fused_decoder_blocks, levels),
+        ):
+            if len(value) != length:
+                raise ValueError(f"{name} needs {length} entries for {levels} levels, got {value}")
+        if min(*self.branch_decoder_blocks, *self.fused_decoder_blocks) < 0:
+            raise ValueError("decoder block counts must be >= 0")
+        if self.width <= 0 or min(self.decoder_channels) < 1:
+            raise ValueError("width and channel counts must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.output_kernel < 1 or self.output_kernel % 2 == 0:
+            raise ValueError(f"output_kernel must be odd, got {self.output_kernel}")
+        if self.discriminator_channels < 1 or self.discriminator_layers < 1:
+            raise ValueError("discriminator_channels and discriminator_layers must be >= 1")
+
+    @property
+    def levels(self) -> int:
+        """Number of encoder levels (downsamplings by 2)."""
+        return len(self.dense_blocks)
+
+    @property
+    def bottom_size(self) -> int:
+        """Edge of the 3D grid the decoders start from (input_size / 2**levels)."""
+        return self.input_size // 2**self.levels
+
+    def scaled(self, channels: int) -> int:
+        """A generator channel count after the width multiplier."""
+        return scaled_channels(channels, self.width)

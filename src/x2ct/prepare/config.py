@@ -13,13 +13,24 @@ class PrepareConfig:
     size: int = 128
     """Edge of the output cube in voxels."""
     mode: Literal["aligned", "paper"] = "aligned"
+    """aligned: isotropic cube centred on the spine, DRRs over the same field of view;
+    paper: the spine box stretched to the cube and each view cropped to its bright region."""
     voxel_mm: float = 2.0
     """aligned mode: isotropic voxel size; the cube spans size * voxel_mm mm."""
     margin_mm: float = 10.0
     """Margin added around the bounding box of the spine labels."""
     mask_outside_hu: float | None = None
-    """If set, voxels outside the dilated spine mask get this HU (the seed's focus on vertebrae)."""
+    """If set, voxels farther than mask_dilation_mm from the spine labels get this HU in the
+    cube and in the DRRs (the seed's 'focus on segmented vertebrae'); None keeps the anatomy."""
     mask_dilation_mm: float = 5.0
     spine_labels: str = "auto"
+    """Label ids that count as spine: a preset (ctspine1k, verse, totalseg-v1, totalseg-v2),
+    ranges such as 1-25,28, or auto (from the dataset layout)."""
+    resample_labels: bool = False
+    """Resample a label map whose grid differs from the CT's (nearest neighbour) instead of
+    refusing the case."""
+    grid_tolerance_mm: float = 0.01
+    """Largest difference between the CT and label affines that still counts as one grid."""
     split: float = 0.8
+    """Fraction of cases (whole patients) in train.txt; the rest go to test.txt."""
     seed: int = 0

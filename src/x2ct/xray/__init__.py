@@ -1,1 +1,6 @@
-"""x2ct.xray."""
+"""2D radiograph preprocessing (the seed's steps and the aligned mode), shared by DRRs and real
+radiographs."""
+
+from x2ct.xray.preprocess import preprocess, preprocess_aligned, preprocess_paper
+
+__all__ = ["preprocess", "preprocess_aligned", "preprocess_paper"]

@@ -1,0 +1,198 @@
+"""Torch Dataset over a prepared data folder (or the original X2CT layout).
+
+A data folder holds ``<case>/ct_xray_data.h5`` per case (``x2ct.data.hdf5``) and the case lists
+``train.txt`` / ``test.txt``. The original X2CT data (``ct``, ``xray1``, ``xray2`` and nothing
+else) has the same layout and trains as is; its lists may live elsewhere (``list_path``).
+
+Each item is a dict of float32 tensors, in the model frame:
+- ``xray1``: (1, S, S) frontal view / 255 (rows D, columns W)
+- ``xray2``: (1, S, S) lateral view / 255 (rows D, columns H)
+- ``ct``: (1, S, S, S) target clip(ct, 0, 2500) / 2500, axes (D, H, W)
+- ``index`` (int) and ``case`` (str)
+with S = ``model.input_size``; volumes and images of another size are resized with (tri)linear
+interpolation (align_corners=False, so a factor-2 reduction averages 2^k neighbours).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+from x2ct.data.hdf5 import REQUIRED, case_path, read_case, read_case_list
+from x2ct.data.scaling import stored_to_target
+from x2ct.errors import InputError, MissingFileError
+
+ASPECT_TOLERANCE = 0.02
+"""Relative mismatch allowed between an X-ray's aspect ratio and the CT faces it projects."""
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Random changes applied to a training case (all off = the paper's pipeline).
+
+    Attributes:
+        flip: probability of mirroring left-right: the CT along W and xray1 along its columns.
+            xray2 (a projection along W) is unchanged, exactly so for parallel beams and to first
+            order for cone beams.
+        intensity: maximum relative gain and offset added to each X-ray in [0, 1] units.
+    """
+
+    flip: float = 0.0
+    intensity: float = 0.0
+
+
+def split_cases(root: str | Path, split: str, list_path: str | Path | None = None) -> list[str]:
+    """Case names of ``split`` ('train' or 'test') from ``<root>/<split>.txt`` or ``list_path``."""
+    path = Path(list_path) if list_path is not None else Path(root) / f"{split}.txt"
+    if not path.is_file():
+        raise MissingFileError(path, f"the {split} case list {split}.txt (one case name a line)")
+    names = read_case_list(path)
+    if not names:
+        raise InputError(path, f"at least one case name in the {split} list", "an empty list")
+    return names
+
+
+def check_case(path: Path) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Check a case file's datasets and shapes from its metadata (no voxel data is read).
+
+    Returns:
+        The shapes of ct (D, H, W), xray1 and xray2.
+
+    Raises:
+        MissingFileError / InputError (one line) for a missing or unusable file.
+    """
+    if not path.is_file():
+        raise MissingFileError(path, "a case file (listed in the case list)")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise InputError(path, "a readable HDF5 file", f"a corrupt file ({exc})") from None
+    with handle:
+        missing = [name for name in REQUIRED if name not in handle]
+        if missing:
+            found = ", ".join(sorted(handle.keys())) or "no datasets"
+            raise InputError(
+                path, f"datasets {', '.join(REQUIRED)}", f"{found} (missing {', '.join(missing)})"
+            )
+        shapes = {}
+        for name in REQUIRED:
+            item = handle[name]
+            if not isinstance(item, h5py.Dataset) or item.dtype.kind not in "uif":
+                raise InputError(path, f"'{name}' as a numeric dataset", f"{item!r}")
+            shapes[name] = tuple(int(n) for n in item.shape)
+    ct, xray1, xray2 = shapes["ct"], shapes["xray1"], shapes["xray2"]
+    if len(ct) != 3 or min(ct) < 2:
+        raise InputError(path, "ct as a (D, H, W) volume with every side >= 2", f"shape {ct}")
+    for name, image, faces, labels in (
+        ("xray1", xray1, (ct[0], ct[2]), "(D, W)"),
+        ("xray2", xray2, (ct[0], ct[1]), "(D, H)"),
+    ):
+        if len(image) != 2 or min(image) < 2:
+            raise InputError(path, f"{name} as a 2D image with every side >= 2", f"shape {image}")
+        ratio = (image[0] / image[1]) / (faces[0] / faces[1])
+        if abs(ratio - 1.0) > ASPECT_TOLERANCE:
+            raise InputError(
+                path,
+                f"{name} with the aspect ratio of the ct's {labels} face {faces} (it is its "
+                "projection; both are resized to the preset's cube)",
+                f"shape {image}",
+            )
+    return ct, xray1, xray2
+
+
+class CaseDataset(Dataset):
+    """Cases of one split, resized to an S^3 cube; see the module docstring for the items.
+
+    An item is requested by ``index`` or by ``(index, epoch)``; the epoch (with the seed and the
+    index) seeds the augmentation, so augmented samples are a pure function of where they occur
+    in training, independent of worker processes and exactly repeatable on resume.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        cases: list[str],
+        size: int,
+        augmentation: Augmentation | None = None,
+        seed: int = 0,
+        cache: bool = False,
+        check: bool = True,
+    ) -> None:
+        """Index ``cases`` under ``root``; with ``check`` every file is validated now (metadata)."""
+        if size < 2:
+            raise InputError("model.input_size", "at least 2", str(size))
+        self.root = Path(root)
+        self.cases = list(cases)
+        self.paths = [case_path(self.root, name) for name in self.cases]
+        self.size = size
+        self.augmentation = augmentation or Augmentation()
+        self.seed = seed
+        self.cache: dict[int, dict[str, torch.Tensor]] | None = {} if cache else None
+        if check:
+            for path in self.paths:
+                check_case(path)
+
+    @classmethod
+    def from_folder(
+        cls,
+        root: str | Path,
+        split: str,
+        size: int,
+        list_path: str | Path | None = None,
+        max_cases: int | None = None,
+        **kwargs: Any,
+    ) -> CaseDataset:
+        """The cases of ``<root>/<split>.txt`` (or ``list_path``), at most ``max_cases`` of them."""
+        root = Path(root)
+        if not root.is_dir():
+            raise MissingFileError(root, "a data folder (case folders + train.txt / test.txt)")
+        names = split_cases(root, split, list_path)
+        if max_cases is not None:
+            names = names[:max_cases]
+        return cls(root, names, size, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def _load(self, index: int) -> dict[str, torch.Tensor]:
+        if self.cache is not None and index in self.cache:
+            return self.cache[index]
+        data = read_case(self.paths[index], load_mask=False)
+        size = self.size
+        ct = torch.from_numpy(stored_to_target(data.ct))[None, None]
+        if tuple(ct.shape[2:]) != (size, size, size):
+            ct = F.interpolate(ct, size=(size,) * 3, mode="trilinear", align_corners=False)
+        images = []
+        for image in (data.xray1, data.xray2):
+            x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)[None, None]
+            if tuple(x.shape[2:]) != (size, size):
+                x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+            images.append(x[0].contiguous())
+        item = {"ct": ct[0].contiguous(), "xray1": images[0], "xray2": images[1]}
+        if self.cache is not None:
+            self.cache[index] = item
+        return item
+
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
+        index, epoch = (key, 0) if isinstance(key, int) else (int(key[0]), int(key[1]))
+        item = dict(self._load(index))
+        aug = self.augmentation
+        if aug.flip > 0 or aug.intensity > 0:
+            rng = np.random.default_rng([self.seed, epoch, index])
+            if rng.random() < aug.flip:
+                item["ct"] = item["ct"].flip(-1)
+                item["xray1"] = item["xray1"].flip(-1)
+            if aug.intensity > 0:
+                for name in ("xray1", "xray2"):
+                    gain, offset = (float(v) for v in rng.uniform(-1, 1, size=2) * aug.intensity)
+                    item[name] = (item[name] * (1.0 + gain) + offset).clamp(0.0, 1.0)
+        item["index"] = index
+        item["case"] = self.cases[index]
+        return item

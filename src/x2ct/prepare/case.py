@@ -1,0 +1,196 @@
+"""Preparing one case: CT + vertebra labels -> cube, two radiographs, HDF5.
+
+Steps (section 2.2 of the seed paper, with its geometric bugs fixed):
+1. read CT and labels in the model frame; check that they share one grid;
+2. select the spine labels; crop box = their bounding box plus a margin (affine shifted);
+3. optional masking of everything away from the spine;
+4. resample to the cube (``aligned`` or ``paper``), labels by nearest neighbour;
+5. render the frontal and lateral DRRs and preprocess them as radiographs;
+6. write ``<out>/<case>/ct_xray_data.h5`` (and PNGs on request).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+import x2ct
+from x2ct.config import ProjectConfig
+from x2ct.config.schema import to_dict
+from x2ct.data.hdf5 import CaseData, case_path, write_case
+from x2ct.data.scaling import hu_to_stored
+from x2ct.errors import InputError, MissingFileError
+from x2ct.io import read_volume
+from x2ct.prepare.crop import bounding_box, box_center_world, box_extent_mm, crop, expand_box
+from x2ct.prepare.labels import check_integer_labels, to_common_ids
+from x2ct.prepare.layout import CaseSource
+from x2ct.prepare.resample import aligned_cube_affine, paper_cube_affine, resample_to_cube
+from x2ct.volume import Volume
+
+
+@dataclass(frozen=True)
+class SpineSelection:
+    """Resolved ``--spine-labels``: preset name (or 'custom') and the selected ids."""
+
+    preset: str
+    ids: tuple[int, ...]
+
+
+def load_pair(source: CaseSource, config: ProjectConfig) -> tuple[Volume, Volume]:
+    """Read the CT and its labels and make sure they share a grid (or resample the labels)."""
+    if source.ct is None:
+        raise MissingFileError(
+            source.labels or source.name, f"the CT of case {source.name} (labels found)"
+        )
+    if source.labels is None:
+        raise MissingFileError(source.ct, f"the label file of case {source.name} (CT found)")
+    ct = read_volume(source.ct)
+    labels = read_volume(source.labels)
+    check_integer_labels(labels.array, str(source.labels))
+    same_shape = labels.shape == ct.shape
+    offset = float(np.abs(labels.affine - ct.affine).max()) if same_shape else np.inf
+    if same_shape and offset <= config.prepare.grid_tolerance_mm:
+        return ct, labels
+    if not config.prepare.resample_labels:
+        found = f"shape {labels.shape}" if not same_shape else f"an affine {offset:.3g} mm off"
+        raise InputError(
+            source.labels,
+            f"the CT's grid (shape {ct.shape}, affine within {config.prepare.grid_tolerance_mm} mm;"
+            " or use --resample-labels)",
+            found,
+        )
+    mapping = np.linalg.inv(labels.affine) @ ct.affine
+    resampled = ndimage.affine_transform(
+        labels.array, mapping[:3, :3], mapping[:3, 3], ct.shape, order=0, mode="constant", cval=0.0
+    )
+    return ct, Volume(resampled, ct.affine, labels.source)
+
+
+def mask_far_from_spine(ct: Volume, spine: np.ndarray, dilation_mm: float, hu: float) -> Volume:
+    """Set voxels farther than ``dilation_mm`` from the spine mask to ``hu``."""
+    region = expand_box(bounding_box(spine), dilation_mm + max(ct.spacing), ct.spacing, ct.shape)
+    slices = tuple(slice(int(a), int(b)) for a, b in region)
+    distance = ndimage.distance_transform_edt(~spine[slices], sampling=ct.spacing)
+    keep = np.zeros(ct.shape, dtype=bool)
+    keep[slices] = distance <= dilation_mm
+    return ct.with_array(np.where(keep, ct.array, np.float32(hu)))
+
+
+def cube_geometry(
+    ct: Volume, spine_box: np.ndarray, crop_box: np.ndarray, config: ProjectConfig, name: str
+):
+    """(cube affine, field of view in mm) for the configured mode; checks that the spine fits."""
+    prep = config.prepare
+    if prep.mode == "paper":
+        return paper_cube_affine(ct, crop_box, prep.size), None
+    field_mm = prep.size * prep.voxel_mm
+    needed = box_extent_mm(spine_box, ct.spacing) + 2 * prep.margin_mm
+    if needed.max() > field_mm:
+        axis = "DHW"[int(np.argmax(needed))]
+        voxel = np.ceil(needed.max() / prep.size * 10) / 10
+        raise InputError(
+            name,
+            f"a spine box (with {prep.margin_mm:g} mm margins) within the {field_mm:g} mm cube"
+            f" (size {prep.size} x voxel {prep.voxel_mm:g} mm)",
+            f"{needed.max():.0f} mm along {axis}; use --set prepare.voxel_mm={voxel:g} or a larger --size",
+        )
+    center = box_center_world(ct, spine_box)
+    return aligned_cube_affine(ct, center, prep.size, prep.voxel_mm), field_mm
+
+
+def prepare_case(
+    source: CaseSource,
+    out_dir: Path,
+    config: ProjectConfig,
+    spine: SpineSelection,
+    write_png: bool = False,
+) -> dict[str, Any]:
+    """Prepare one case and write its HDF5; returns a summary dict for the manifest.
+
+    Raises InputError / MissingFileError (one line, naming the file) for a bad case.
+    """
+    from x2ct.prepare.views import render_views
+
+    started = time.perf_counter()
+    prep = config.prepare
+    ct, labels = load_pair(source, config)
+    spine_mask = np.isin(np.rint(labels.array).astype(np.int64), spine.ids)
+    if not spine_mask.any():
+        present = np.unique(labels.array).astype(int).tolist()
+        raise InputError(
+            source.labels,
+            f"voxels with spine labels ({spine.preset}: {_ids_text(spine.ids)})",
+            f"none (label ids present: {_ids_text(tuple(v for v in present if v))})",
+        )
+    spine_box = bounding_box(spine_mask)
+    crop_box = expand_box(spine_box, prep.margin_mm, ct.spacing, ct.shape)
+    cube_affine, field_mm = cube_geometry(ct, spine_box, crop_box, config, str(source.ct))
+    if prep.mask_outside_hu is not None:
+        ct = mask_far_from_spine(ct, spine_mask, prep.mask_dilation_mm, prep.mask_outside_hu)
+    common = labels.with_array(to_common_ids(labels.array, spine.preset, spine.ids))
+    cube_hu = resample_to_cube(ct, cube_affine, prep.size)
+    cube_labels = resample_to_cube(common, cube_affine, prep.size, labels=True).astype(np.uint8)
+    drr_source = crop(ct, crop_box) if prep.mode == "paper" else ct
+    center = cube_affine[:3, :3] @ np.full(3, (prep.size - 1) / 2.0) + cube_affine[:3, 3]
+    xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config)
+    attrs = {
+        "spacing_mm": np.array(Volume(cube_hu, cube_affine).spacing),
+        "affine": cube_affine,
+        "crop_box": crop_box,
+        "spine_box": spine_box,
+        "x2ct_version": x2ct.__version__,
+        "source": {
+            "ct": str(source.ct),
+            "labels": str(source.labels),
+            "case": source.name,
+            "group": source.group,
+            "truth": str(source.truth) if source.truth else None,
+            "spine_labels": {"preset": spine.preset, "ids": list(spine.ids)},
+        },
+        "prepare": to_dict(prep),
+        "drr": {**to_dict(config.drr), **drr_info},
+        "xray": to_dict(config.xray),
+    }
+    path = write_case(
+        case_path(out_dir, source.name),
+        CaseData(hu_to_stored(cube_hu), xray1, xray2, cube_labels, attrs),
+    )
+    if write_png:
+        _write_pngs(path.parent, xray1, xray2)
+    return {
+        "seconds": round(time.perf_counter() - started, 3),
+        "source_shape": list(ct.shape),
+        "source_spacing_mm": [round(s, 4) for s in ct.spacing],
+        "spine_extent_mm": [round(float(v), 1) for v in box_extent_mm(spine_box, ct.spacing)],
+        "vertebrae": sorted(int(v) for v in np.unique(cube_labels) if v),
+    }
+
+
+def _ids_text(ids: tuple[int, ...]) -> str:
+    """Compact id list: (1, 2, 3, 7) -> '1-3,7'."""
+    if not ids:
+        return "none"
+    runs: list[tuple[int, int]] = []
+    first = last = ids[0]
+    for value in ids[1:]:
+        if value != last + 1:
+            runs.append((first, last))
+            first = value
+        last = value
+    runs.append((first, last))
+    return ",".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
+
+
+def _write_pngs(folder: Path, xray1: np.ndarray, xray2: np.ndarray) -> None:
+    from PIL import Image
+
+    from x2ct.atomic import atomic_path
+
+    for name, image in (("xray1_frontal.png", xray1), ("xray2_lateral.png", xray2)):
+        with atomic_path(folder / name) as tmp:
+            Image.fromarray(image).save(tmp, format="PNG")

@@ -1,0 +1,162 @@
+"""Checkpoints of a run folder and rebuilding the generator from a run folder alone.
+
+Run folder files written here (atomically, by rank 0):
+- ``checkpoints/last.pt``: everything to resume (weights, Adam states, GradScaler, epoch, step,
+  position in the epoch, running epoch sums, best value, the RNG states of every rank).
+- ``checkpoints/epoch_NNNN.pt``: a copy of last.pt after every ``train.checkpoint_every`` epochs.
+- ``checkpoints/best.pt``: the weights (no optimiser state) at the best validation value.
+Every file holds the full config (``config``) and loads with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from x2ct.atomic import atomic_path
+from x2ct.config import ProjectConfig, config_from_dict, load_config
+from x2ct.config.schema import to_dict
+from x2ct.errors import InputError, MissingFileError
+
+FORMAT = 1
+CONFIG_FILE = "config.yaml"
+CHECKPOINT_DIR = "checkpoints"
+
+
+def checkpoint_path(run_dir: str | Path, which: str | int) -> Path:
+    """Path of ``best`` / ``last`` / an epoch number's checkpoint in a run folder."""
+    folder = Path(run_dir) / CHECKPOINT_DIR
+    if isinstance(which, int) or (isinstance(which, str) and which.isdigit()):
+        return folder / f"epoch_{int(which):04d}.pt"
+    if which in ("best", "last"):
+        return folder / f"{which}.pt"
+    raise InputError("checkpoint", "'best', 'last' or an epoch number", repr(which))
+
+
+def rng_state() -> dict[str, Any]:
+    """The state of every random generator of this process (python, numpy, torch CPU and CUDA)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": (kind, [int(k) for k in keys], int(pos), int(has_gauss), float(cached)),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore generators saved by ``rng_state``."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"].cpu())
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (CPU and every CUDA device)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def stream_seed(seed: int, rank: int) -> int:
+    """Seed of a rank's training stream (dropout): distinct per rank, fixed by the run's seed."""
+    return int(np.random.SeedSequence([seed, rank, 7]).generate_state(1, dtype=np.uint32)[0])
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write a checkpoint atomically (a crash never leaves a partial file under ``path``)."""
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def copy_checkpoint(source: str | Path, target: str | Path) -> Path:
+    """Copy a checkpoint file atomically."""
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return Path(target)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by x2ct (tensors and plain values only; no code is unpickled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingFileError(path, "a checkpoint file")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for a damaged or foreign file
+        raise InputError(path, "an x2ct checkpoint", f"an unreadable file ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise InputError(path, f"an x2ct checkpoint (format {FORMAT})", "another file")
+    return payload
+
+
+def model_difference(a: ProjectConfig, b: ProjectConfig) -> str | None:
+    """The first ``model.*`` key whose value differs between two configs, formatted, or None."""
+    left, right = to_dict(a.model), to_dict(b.model)
+    for key in left:
+        if left[key] != right.get(key):
+            return f"model.{key} = {right.get(key)!r} (the run has {left[key]!r})"
+    return None
+
+
+def check_same_model(run: ProjectConfig, other: ProjectConfig, source: str | Path) -> None:
+    """Raise a one-line InputError if ``other`` builds a different network than ``run``."""
+    difference = model_difference(run, other)
+    if difference is not None:
+        raise InputError(
+            source,
+            f"the model settings of the run (preset '{run.name}')",
+            f"preset '{other.name}' with {difference}",
+        )
+
+
+def read_run_config(run_dir: str | Path) -> ProjectConfig:
+    """The config a run folder was trained with (``config.yaml``)."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise MissingFileError(path, "a run folder's config.yaml (written by x2ct train)")
+    return load_config(path)
+
+
+def load_run(
+    run_dir: str | Path,
+    checkpoint: str | int = "best",
+    device: str | torch.device = "cpu",
+) -> tuple[ProjectConfig, torch.nn.Module]:
+    """Rebuild a trained generator from a run folder (config.yaml + a checkpoint).
+
+    Args:
+        run_dir: the folder written by ``x2ct train``.
+        checkpoint: 'best' (falls back to 'last' when no validation has finished yet), 'last',
+            or an epoch number with a kept ``epoch_NNNN.pt``.
+        device: where to put the generator.
+
+    Returns:
+        (config, generator) with the generator in eval mode; it maps xray1, xray2 (N, 1, S, S)
+        in [0, 1] to a CT (N, 1, S, S, S) in the [0, 1] target scale (clamp before use).
+    """
+    from x2ct.models import build_generator
+
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    path = checkpoint_path(run_dir, checkpoint)
+    if checkpoint == "best" and not path.is_file():
+        path = checkpoint_path(run_dir, "last")
+    if not path.is_file():
+        raise MissingFileError(path, f"a '{checkpoint}' checkpoint in the run folder")
+    payload = load_checkpoint(path)
+    check_same_model(config, config_from_dict(payload["config"], str(path)), path)
+    generator = build_generator(config.model)
+    generator.load_state_dict(payload["generator"])
+    return config, generator.to(device).eval()

@@ -1,0 +1,103 @@
+"""The run folder before training: checks, resume config, split record, stop signals.
+
+Everything here runs on every rank and raises one-line errors before any training starts; the
+writes (config.yaml, split.json) are made by rank 0 only.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from x2ct.atomic import write_text
+from x2ct.config import ProjectConfig, save_config
+from x2ct.errors import InputError
+from x2ct.training.checkpoint import (
+    CHECKPOINT_DIR,
+    CONFIG_FILE,
+    check_same_model,
+    checkpoint_path,
+    load_checkpoint,
+    read_run_config,
+)
+
+SPLIT_FILE = "split.json"
+
+
+def open_run(out: Path, config: ProjectConfig, resume: bool) -> dict[str, Any] | None:
+    """Check the run folder for a fresh run or a resume; return last.pt's payload to resume from.
+
+    A fresh run needs a new or empty folder. A resume needs the same model settings as the run
+    (another preset is refused) and starts from ``checkpoints/last.pt``; a resume of a folder
+    without one starts from scratch (so a job script may always pass --resume).
+    """
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "a run folder", "a file")
+    has_run = (out / CONFIG_FILE).is_file() or any((out / CHECKPOINT_DIR).glob("*.pt"))
+    if not resume:
+        if has_run:
+            raise InputError(
+                out, "a new run folder (or --resume to continue this one)", "an existing run"
+            )
+        return None
+    if not has_run:
+        return None
+    if (out / CONFIG_FILE).is_file():
+        check_same_model(read_run_config(out), config, out / CONFIG_FILE)
+    last = checkpoint_path(out, "last")
+    if not last.is_file():
+        return None
+    payload = load_checkpoint(last)
+    from x2ct.config import config_from_dict
+
+    check_same_model(config_from_dict(payload["config"], str(last)), config, last)
+    return payload
+
+
+def write_run_files(
+    out: Path, config: ProjectConfig, data: Path, train: list[str], test: list[str]
+) -> str | None:
+    """Write config.yaml and split.json; return a warning if the training list changed on resume."""
+    warning = None
+    split_path = out / SPLIT_FILE
+    if split_path.is_file():
+        previous = json.loads(split_path.read_text(encoding="utf-8"))
+        if previous.get("train") != train:
+            warning = (
+                f"{split_path}: the training cases differ from the interrupted run's; "
+                "the resumed data order is not the one the run would have had"
+            )
+    save_config(config, out / CONFIG_FILE)
+    record = {"data": str(data.resolve()), "train": train, "test": test}
+    write_text(split_path, json.dumps(record, indent=1) + "\n")
+    return warning
+
+
+class StopRequest:
+    """SIGINT / SIGTERM ask for a clean stop after the current step (a second SIGINT aborts).
+
+    Installed only in the main thread; the previous handlers are restored on exit.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)

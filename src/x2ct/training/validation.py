@@ -1,0 +1,146 @@
+"""Validation on the test split: per-case metrics and the views shown in images.
+
+Metrics are the seed's Table 1 (``x2ct.metrics.table1(real01, fake01)``, DESIGN.md) on
+fake = clip(G output, 0, 1) and real = the [0, 1] target; the dataset value of a metric is the
+mean over cases. If ``x2ct.metrics`` does not provide ``table1`` (an installation without the
+evaluation stage), a subset of the same definitions is computed here (``basic_metrics``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from x2ct.training.distributed import DistContext, gather_objects
+
+CT_RANGE = 2500.0
+PEAK = 4095.0
+"""Table 1's PSNR peak (the original test script's, not the data range)."""
+
+
+def basic_metrics(real01: np.ndarray, fake01: np.ndarray) -> dict[str, float]:
+    """MAE0, MSE0, MAE, MSE, CosineSimilarity, PSNR-3D and SSIM as Table 1 defines them.
+
+    Args:
+        real01, fake01: (D, H, W) volumes in [0, 1].
+    """
+    from skimage.metrics import structural_similarity
+
+    real = np.asarray(real01, dtype=np.float64)
+    fake = np.asarray(fake01, dtype=np.float64)
+    diff = real - fake
+    norms = np.linalg.norm(real) * np.linalg.norm(fake)
+    # Table 1 truncates to int32 on the 0..2500 scale before the CT-scale errors.
+    ct_diff = (real * CT_RANGE).astype(np.int32) - (fake * CT_RANGE).astype(np.int32)
+    mse_ct = float(np.mean(ct_diff.astype(np.float64) ** 2))
+    ssim = [
+        structural_similarity(
+            np.moveaxis(real, axis, -1),
+            np.moveaxis(fake, axis, -1),
+            data_range=1.0,
+            channel_axis=-1,
+        )
+        for axis in range(3)
+    ]
+    return {
+        "MAE0": float(np.mean(np.abs(diff))),
+        "MSE0": float(np.mean(diff**2)),
+        "MAE": float(np.mean(np.abs(ct_diff))),
+        "MSE": mse_ct,
+        "CosineSimilarity": float(np.sum(real * fake) / norms) if norms > 0 else 0.0,
+        "PSNR-3D": 100.0 if mse_ct == 0 else 20.0 * math.log10(PEAK / math.sqrt(mse_ct)),
+        "SSIM": float(np.mean(ssim)),
+    }
+
+
+def case_metrics(real01: np.ndarray, fake01: np.ndarray) -> dict[str, float]:
+    """Table 1 metrics of one case ((D, H, W) volumes in [0, 1])."""
+    try:
+        from x2ct.metrics import table1
+    except ImportError:
+        return basic_metrics(real01, fake01)
+    return {key: float(value) for key, value in table1(real01, fake01).items()}
+
+
+def views(volume: np.ndarray) -> list[np.ndarray]:
+    """The five images shown for a (D, H, W) volume, each (S, S) float32.
+
+    Middle axial slice (rows H anterior at the top, columns W, patient right on the left),
+    middle coronal slice (rows D superior at the top, columns W), middle sagittal slice (rows D,
+    columns H), and the projections (means) along H and along W, which correspond to xray1 and
+    xray2 of a well-trained model.
+    """
+    d, h, w = (n // 2 for n in volume.shape)
+    return [
+        volume[d],
+        volume[:, h, :],
+        volume[:, :, w],
+        volume.mean(axis=1),
+        volume.mean(axis=2),
+    ]
+
+
+VIEW_NAMES = ("axial", "coronal", "sagittal", "mean along H", "mean along W")
+
+
+@torch.no_grad()
+def validate(
+    generator: torch.nn.Module,
+    dataset: Any,
+    ctx: DistContext,
+    autocast: Any,
+    image_cases: int = 2,
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Run the generator (eval mode) on every test case, split over the processes.
+
+    Args:
+        generator: the unwrapped generator (not DDP) on ``ctx.device``.
+        dataset: a CaseDataset of the test split (items without augmentation).
+        ctx: process context; case i is handled by rank i % world_size.
+        autocast: a callable returning the autocast context for the forward pass.
+        image_cases: how many of the first cases to return images for.
+
+    Returns:
+        (means, images): the mean of each metric over all cases (identical on every rank) and,
+        for the first ``image_cases`` cases, dicts with ``case``, ``truth`` / ``prediction``
+        view lists (see ``views``), the inputs ``xray1`` / ``xray2`` and the case's metrics.
+    """
+    was_training = generator.training
+    generator.eval()
+    rows: list[tuple[int, dict[str, float]]] = []
+    images: list[dict[str, Any]] = []
+    try:
+        for index in range(ctx.rank, len(dataset), ctx.world_size):
+            item = dataset[index]
+            x1 = item["xray1"][None].to(ctx.device)
+            x2 = item["xray2"][None].to(ctx.device)
+            with autocast():
+                out = generator(x1, x2)
+            fake = out.float().clamp(0.0, 1.0)[0, 0].cpu().numpy()
+            real = item["ct"][0].numpy()
+            metrics = case_metrics(real, fake)
+            rows.append((index, metrics))
+            if index < image_cases:
+                images.append(
+                    {
+                        "index": index,
+                        "case": item["case"],
+                        "truth": views(real),
+                        "prediction": views(fake),
+                        "xray1": item["xray1"][0].numpy(),
+                        "xray2": item["xray2"][0].numpy(),
+                        "metrics": metrics,
+                    }
+                )
+    finally:
+        generator.train(was_training)
+    all_rows = [row for part in gather_objects(rows, ctx) for row in part]
+    all_images = [image for part in gather_objects(images, ctx) for image in part]
+    all_rows.sort(key=lambda row: row[0])
+    all_images.sort(key=lambda image: image["index"])
+    keys = list(all_rows[0][1]) if all_rows else []
+    means = {key: float(np.mean([row[1][key] for row in all_rows])) for key in keys}
+    return means, all_images

@@ -1,0 +1,89 @@
+"""Crop boxes, cube affines and resampling keep world positions (analytic checks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from x2ct.prepare.crop import bounding_box, box_center_world, crop, expand_box
+from x2ct.prepare.resample import aligned_cube_affine, paper_cube_affine, resample_to_cube
+from x2ct.volume import Volume
+
+GRADIENT = np.array([0.7, -1.3, 2.1])  # HU per mm along R, A, S
+
+
+def ramp_volume(shape=(40, 50, 60), spacing=(2.5, 0.8, 0.9)) -> Volume:
+    """A CT whose value is a linear function of the world position (model-frame affine)."""
+    affine = np.eye(4)
+    # Model frame: D -> inferior (-S), H -> posterior (-A), W -> left (-R).
+    affine[:3, :3] = np.column_stack(
+        [(0, 0, -spacing[0]), (0, -spacing[1], 0), (-spacing[2], 0, 0)]
+    )
+    affine[:3, 3] = (30.0, -20.0, 400.0)
+    index = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), -1)
+    world = index @ affine[:3, :3].T + affine[:3, 3]
+    return Volume((world @ GRADIENT).astype(np.float32), affine)
+
+
+def test_bounding_box_and_margin():
+    mask = np.zeros((10, 12, 14), bool)
+    mask[2:5, 3:9, 4] = True
+    box = bounding_box(mask)
+    np.testing.assert_array_equal(box, [[2, 5], [3, 9], [4, 5]])
+    grown = expand_box(box, margin_mm=2.0, spacing=(1.0, 0.5, 3.0), shape=mask.shape)
+    np.testing.assert_array_equal(grown, [[0, 7], [0, 12], [3, 6]])
+
+
+def test_crop_keeps_world_positions():
+    volume = ramp_volume()
+    box = np.array([[5, 20], [10, 30], [7, 50]])
+    part = crop(volume, box)
+    np.testing.assert_allclose(part.voxel_to_world((0, 0, 0)), volume.voxel_to_world(box[:, 0]))
+    np.testing.assert_array_equal(part.array[3, 4, 5], volume.array[8, 14, 12])
+
+
+def test_aligned_cube_is_centred_isotropic_and_exact_on_a_linear_field():
+    volume = ramp_volume()
+    center = volume.voxel_to_world((20, 25, 30))
+    affine = aligned_cube_affine(volume, center, size=16, voxel_mm=1.5)
+    cube = Volume(np.zeros((16, 16, 16)), affine)
+    assert cube.spacing == pytest.approx((1.5, 1.5, 1.5))
+    np.testing.assert_allclose(cube.center_world(), center, atol=1e-9)
+    # Same axis directions as the source (no rotation, no flip).
+    np.testing.assert_allclose(
+        affine[:3, :3] / 1.5, volume.affine[:3, :3] / np.array(volume.spacing)
+    )
+    values = resample_to_cube(volume, affine, 16)
+    index = np.stack(np.meshgrid(*[np.arange(16)] * 3, indexing="ij"), -1)
+    expected = (index @ affine[:3, :3].T + affine[:3, 3]) @ GRADIENT
+    # Linear interpolation (and the symmetric anti-aliasing filter) reproduce a linear field.
+    np.testing.assert_allclose(values, expected, atol=1e-2)
+
+
+def test_paper_cube_stretches_the_box():
+    volume = ramp_volume()
+    box = np.array([[4, 36], [10, 42], [12, 28]])
+    affine = paper_cube_affine(volume, box, size=16)
+    # Voxel edges of the cube coincide with the box edges: cube index -0.5 and 15.5.
+    low = Volume(np.zeros((2, 2, 2)), affine).voxel_to_world(np.full(3, -0.5))
+    high = Volume(np.zeros((2, 2, 2)), affine).voxel_to_world(np.full(3, 15.5))
+    np.testing.assert_allclose(low, volume.voxel_to_world(box[:, 0] - 0.5), atol=1e-9)
+    np.testing.assert_allclose(high, volume.voxel_to_world(box[:, 1] - 0.5), atol=1e-9)
+    assert box_center_world(volume, box) == pytest.approx(
+        Volume(np.zeros((16, 16, 16)), affine).center_world()
+    )
+
+
+def test_labels_resample_by_nearest_neighbour_and_air_outside():
+    volume = ramp_volume()
+    labels = np.zeros(volume.shape, np.float32)
+    labels[10:30, 10:40, 10:50] = 20
+    labels[20:30, 10:40, 10:50] = 21
+    label_volume = volume.with_array(labels)
+    center = volume.voxel_to_world((20, 25, 30))
+    affine = aligned_cube_affine(volume, center, size=24, voxel_mm=3.0)
+    out = resample_to_cube(label_volume, affine, 24, labels=True)
+    assert set(np.unique(out)) == {0.0, 20.0, 21.0}
+    # A cube reaching beyond the CT is filled with air there.
+    far = aligned_cube_affine(volume, center + np.array([0, 0, 200.0]), size=8, voxel_mm=3.0)
+    assert np.all(resample_to_cube(volume, far, 8) == -1024.0)
