@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import typer
 
+from x2ct.cli.drr import drr
 from x2ct.cli.info import info
 from x2ct.cli.pending import PENDING_SETTINGS, pending
+from x2ct.cli.phantoms import phantoms
+from x2ct.cli.prepare import prepare
+from x2ct.cli.train import train
 
 app = typer.Typer(
     name="x2ct",
@@ -41,10 +45,6 @@ def _root(
 # Commands whose stage is not in this version yet; a stage that lands registers its own command
 # above this table (``app.command("name")(function)``) and removes its entry here.
 PENDING = {
-    "phantoms": "Generate synthetic spine CTs with vertebra labels and ground truth.",
-    "prepare": "Turn CTs + vertebra labels into a training set (crop, DRR, X-ray preprocessing, HDF5, split).",
-    "drr": "Render the frontal and lateral synthetic radiographs of one CT to PNG.",
-    "train": "Train the X2CT-GAN on a prepared data folder.",
     "evaluate": "Evaluate a trained run: the paper's Table 1, corrected and bone-shape metrics.",
     "reconstruct": "Reconstruct a CT-like volume from a frontal and a lateral radiograph.",
     "demo": "Run the whole pipeline on synthetic phantoms in minutes on a CPU.",
@@ -52,6 +52,10 @@ PENDING = {
 }
 
 app.command("info")(info)
+app.command("phantoms")(phantoms)
+app.command("prepare")(prepare)
+app.command("drr")(drr)
+app.command("train")(train)
 for _name, _help in PENDING.items():
     app.command(_name, help=_help, context_settings=PENDING_SETTINGS)(pending(_name))
 

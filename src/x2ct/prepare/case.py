@@ -137,7 +137,12 @@ def prepare_case(
     cube_labels = resample_to_cube(common, cube_affine, prep.size, labels=True).astype(np.uint8)
     drr_source = crop(ct, crop_box) if prep.mode == "paper" else ct
     center = cube_affine[:3, :3] @ np.full(3, (prep.size - 1) / 2.0) + cube_affine[:3, 3]
-    xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config)
+    try:
+        xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config)
+    except InputError as exc:
+        if exc.source is not None:
+            raise
+        raise InputError(source.ct, exc.expected, f"{exc.found} in its DRR") from None
     attrs = {
         "spacing_mm": np.array(Volume(cube_hu, cube_affine).spacing),
         "affine": cube_affine,

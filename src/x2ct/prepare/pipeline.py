@@ -101,12 +101,13 @@ def prepare_dataset(
     png: bool = False,
     overwrite: bool = False,
     group_pattern: str | None = None,
+    on_start: Callable[[int], None] | None = None,
     on_case: Callable[[str, str, str], None] | None = None,
 ) -> PrepareReport:
     """Prepare every case of ``src`` into ``out_dir`` and write the split and the manifest.
 
-    ``on_case(name, status, detail)`` is called after each case (status done/skipped/failed),
-    e.g. to advance a progress bar.
+    ``on_start(n_cases)`` is called once the cases are known and ``on_case(name, status,
+    detail)`` after each case (status done/skipped/failed), e.g. to drive a progress bar.
     """
     out_dir = Path(out_dir)
     layout, cases = discover(src, layout, group_pattern)
@@ -116,6 +117,8 @@ def prepare_dataset(
     _check_previous(out_dir, settings, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = PrepareReport(out_dir, layout)
+    if on_start:
+        on_start(len(cases))
     details: dict[str, dict] = {}
     todo = []
     for case in cases:

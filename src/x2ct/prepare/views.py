@@ -1,0 +1,117 @@
+"""The two synthetic radiographs of a case: DRR rendering plus the 2D preprocessing.
+
+``aligned``: rays traverse the whole CT (all the tissue a real radiograph would see), the
+isocentre is the cube centre and the detector footprint at the isocentre is exactly the cube
+face, so image rows and the cube's D axis cover the same anatomy. Only the slab of slices that
+rays through the detector can reach is rendered.
+``paper``: the crop is rendered on a square detector covering its largest face, then each view
+goes through the seed's threshold / contour / crop / pad / resize steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from x2ct.config import ProjectConfig
+from x2ct.drr import ConeBeam, ParallelBeam, render, to_uint8
+from x2ct.volume import Volume
+from x2ct.xray import preprocess
+
+
+def detector_pixels(config: ProjectConfig) -> int:
+    """Detector side in pixels: the configured one, else twice the X-ray size (anti-aliasing)."""
+    return config.drr.detector_pixels or 2 * config.xray.size
+
+
+def make_geometry(
+    config: ProjectConfig, pixels: int, field_mm: float, isocenter_mm
+) -> ConeBeam | ParallelBeam:
+    """Cone or parallel geometry whose detector covers ``field_mm`` at the isocentre."""
+    drr = config.drr
+    magnification = drr.sdd_mm / drr.sad_mm if drr.geometry == "cone" else 1.0
+    pitch = drr.detector_spacing_mm or field_mm * magnification / pixels
+    iso = tuple(float(v) for v in isocenter_mm)
+    if drr.geometry == "parallel":
+        return ParallelBeam(pixels, pitch, iso)
+    return ConeBeam(drr.sad_mm, drr.sdd_mm, pixels, pitch, iso)
+
+
+def _reachable_slab(
+    ct: Volume, center_index: np.ndarray, field_mm: float, config: ProjectConfig
+) -> tuple[int, int]:
+    """D index range [start, stop) that rays hitting the detector can cross."""
+    spacing = np.asarray(ct.spacing)
+    half = field_mm / 2.0
+    if config.drr.geometry == "cone":
+        # A ray leaving the isocentre plane at D offset h reaches h * (sad + depth) / sad at depth.
+        depth = max(
+            abs(center_index[axis] - edge) * spacing[axis]
+            for axis in (1, 2)
+            for edge in (0, ct.shape[axis] - 1)
+        )
+        half *= (config.drr.sad_mm + depth) / config.drr.sad_mm
+    reach = half / spacing[0] + 2
+    start = max(int(np.floor(center_index[0] - reach)), 0)
+    stop = min(int(np.ceil(center_index[0] + reach)) + 1, ct.shape[0])
+    return start, stop
+
+
+def render_detector(
+    ct: Volume, center_world: np.ndarray | None, field_mm: float | None, config: ProjectConfig
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Line integrals of the frontal and lateral views, (2, P, P) float32, and geometry info.
+
+    Args:
+        ct: the CT in HU in the model frame (whole scan for aligned mode, the crop for paper).
+        center_world: RAS position (mm) of the isocentre (the cube centre); None for paper mode.
+        field_mm: edge of the field of view at the isocentre in mm; None for paper mode (the
+            detector then covers the largest face of ``ct`` around its centre).
+        config: settings (``drr`` and ``xray.size`` for the default detector size).
+    """
+    pixels = detector_pixels(config)
+    if field_mm is None or center_world is None:
+        source = ct
+        isocenter = np.zeros(3)
+        extent = float(max(np.array(ct.shape) * np.array(ct.spacing)))
+        geometry = make_geometry(config, pixels, extent, isocenter)
+        slab = (0, ct.shape[0])
+    else:
+        center_index = ct.world_to_voxel(center_world)
+        slab = _reachable_slab(ct, center_index, field_mm, config)
+        source = ct.with_array(ct.array[slab[0] : slab[1]])
+        center_index = center_index - np.array([slab[0], 0, 0])
+        isocenter = (center_index - (np.array(source.shape) - 1) / 2.0) * np.array(source.spacing)
+        geometry = make_geometry(config, pixels, field_mm, isocenter)
+    line_integrals = render(
+        source, geometry, ("frontal", "lateral"), energy_kev=config.drr.energy_kev
+    )
+    info = {
+        "detector_pixels": pixels,
+        "detector_spacing_mm": float(np.atleast_1d(geometry.detector_spacing_mm)[0]),
+        "isocenter_mm_from_grid_centre": [round(float(v), 4) for v in isocenter],
+        "magnification": float(geometry.magnification),
+        "field_mm": field_mm,
+        "rendered_slices": list(slab),
+    }
+    return line_integrals, info
+
+
+def render_views(
+    ct: Volume, center_world: np.ndarray | None, field_mm: float | None, config: ProjectConfig
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(xray1, xray2, info): the preprocessed frontal and lateral views, (S, S) uint8 each.
+
+    The detector images of ``render_detector`` go through the fixed 8-bit window of the ``drr``
+    section and then the 2D preprocessing of the ``xray`` section.
+    """
+    line_integrals, info = render_detector(ct, center_world, field_mm, config)
+    if config.xray.mode == "paper":
+        # The seed's pipeline normalised every DRR by its own maximum before its 2D steps.
+        peak = line_integrals.max(axis=(1, 2), keepdims=True)
+        images = np.rint(255.0 * line_integrals / np.maximum(peak, 1e-12)).astype(np.uint8)
+    else:
+        images = to_uint8(line_integrals, config.drr)
+    info["line_integral_max"] = [round(float(line_integrals[v].max()), 4) for v in range(2)]
+    return preprocess(images[0], config.xray), preprocess(images[1], config.xray), info
