@@ -12,7 +12,7 @@ from x2ct.config import ProjectConfig, apply_overrides
 
 SMALL = [
     "prepare.size=32",
-    "prepare.voxel_mm=4.0",
+    "prepare.field_mm=128.0",
     "prepare.margin_mm=8.0",
     "xray.size=32",
 ]

@@ -50,7 +50,8 @@ def bad_dataset(root):
     save(volumes / "nolabels.nii.gz", hu, affine)
     save(labels / "noct_seg.nii.gz", lab, affine)
 
-    # A spine 70 voxels x 3 mm = 210 mm tall cannot fit the 128 mm cube of the small config.
+    # A spine of 53 slices x 3 mm = 159 mm (175 mm with margins) cannot fit the 128 mm cube;
+    # the message proposes the next multiple of 8 mm that fits.
     tall_hu, tall_lab, tall_affine = synthetic_case(shape=(40, 40, 90), spacing=(2.0, 2.0, 3.0))
     save(volumes / "toolarge.nii.gz", tall_hu, tall_affine)
     save(labels / "toolarge_seg.nii.gz", tall_lab, tall_affine)
@@ -66,7 +67,7 @@ EXPECTED = {
     "corrupt": ("corrupt.nii.gz", "corrupt or truncated"),
     "nolabels": ("nolabels.nii.gz", "label file"),
     "noct": ("noct_seg.nii.gz", "the CT of case noct"),
-    "toolarge": ("toolarge.nii.gz", "prepare.voxel_mm="),
+    "toolarge": ("toolarge.nii.gz", "use --field-mm 176"),
 }
 
 
@@ -101,8 +102,8 @@ def test_cli_exit_code_says_some_cases_failed(tmp_path):
             str(tmp_path / "out"),
             "--size",
             "32",
-            "--voxel-mm",
-            "4",
+            "--field-mm",
+            "128",
             "--set",
             "xray.size=32",
         ],

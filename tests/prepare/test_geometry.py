@@ -87,3 +87,21 @@ def test_labels_resample_by_nearest_neighbour_and_air_outside():
     # A cube reaching beyond the CT is filled with air there.
     far = aligned_cube_affine(volume, center + np.array([0, 0, 200.0]), size=8, voxel_mm=3.0)
     assert np.all(resample_to_cube(volume, far, 8) == -1024.0)
+
+
+def test_cube_moves_within_its_slack_to_stay_inside_the_scan():
+    from x2ct.prepare.case import cube_center_index
+
+    ct = Volume(np.zeros((100, 50, 50)), np.eye(4))
+    box = np.array([[10, 30], [20, 30], [20, 30]])
+    needed = np.array([40.0, 30.0, 30.0])
+    center = cube_center_index(ct, box, needed, field_mm=80.0)
+    # Along D the cube (80 voxels) slides down until it starts at the scan's first voxel edge;
+    # the spine box [10, 30) plus margins stays inside it.
+    assert center[0] == pytest.approx(39.5)
+    assert center[0] - 40 <= 10 and center[0] + 40 >= 30
+    # Along H and W the 50-voxel scan is shorter than the cube: the cube keeps containing it.
+    assert center[1] == pytest.approx(24.5) and center[2] == pytest.approx(24.5)
+    # No slack (the spine needs the whole field): the cube stays centred on the spine.
+    tight = cube_center_index(ct, box, np.array([80.0, 80.0, 80.0]), field_mm=80.0)
+    np.testing.assert_allclose(tight, [19.5, 24.5, 24.5])

@@ -98,7 +98,7 @@ def test_workers_give_the_same_files(small_dataset, tmp_path):
 def test_cli_prepare_and_drr(small_dataset, tmp_path):
     runner = CliRunner()
     out = tmp_path / "cli"
-    args = ["prepare", str(small_dataset), str(out), "--size", "32", "--set", "prepare.voxel_mm=4"]
+    args = ["prepare", str(small_dataset), str(out), "--size", "32", "--field-mm", "128"]
     result = runner.invoke(app, [*args, "--set", "xray.size=32"])
     assert result.exit_code == 0, result.output
     assert "prepared 5" in result.output
@@ -114,7 +114,7 @@ def test_cli_prepare_and_drr(small_dataset, tmp_path):
             "--set",
             "prepare.size=32",
             "--set",
-            "prepare.voxel_mm=4",
+            "prepare.field_mm=128",
             "--set",
             "xray.size=32",
             "--spine-labels",

@@ -24,7 +24,7 @@ def real_parallel(real_ct_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("real")
     config = apply_overrides(
         ProjectConfig(),
-        ["drr.geometry=parallel", "prepare.size=64", "prepare.voxel_mm=4", "xray.size=64"],
+        ["drr.geometry=parallel", "prepare.size=64", "prepare.field_mm=256", "xray.size=64"],
     )
     report = prepare_dataset(real_ct_dir, out, config)
     assert report.layout == "totalseg" and not report.failures, report.failures

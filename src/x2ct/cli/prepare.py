@@ -35,7 +35,7 @@ def prepare(
     ),
     size: int = typer.Option(None, help="Cube edge in voxels (default 128)."),
     geometry: str = typer.Option(None, help="DRR geometry: cone or parallel."),
-    voxel_mm: float = typer.Option(None, "--voxel-mm", help="aligned mode: voxel size in mm."),
+    field_mm: float = typer.Option(None, "--field-mm", help="aligned mode: cube edge in mm (default 320)."),
     margin_mm: float = typer.Option(None, "--margin-mm", help="Margin around the spine box in mm."),
     mask_outside: float = typer.Option(
         None,
@@ -74,7 +74,7 @@ def prepare(
         "prepare.spine_labels": spine_labels,
         "prepare.mode": mode,
         "prepare.size": size,
-        "prepare.voxel_mm": voxel_mm,
+        "prepare.field_mm": field_mm,
         "prepare.margin_mm": margin_mm,
         "prepare.mask_outside_hu": mask_outside,
         "prepare.resample_labels": True if resample_labels else None,

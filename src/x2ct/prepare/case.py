@@ -26,7 +26,7 @@ from x2ct.data.hdf5 import CaseData, case_path, write_case
 from x2ct.data.scaling import hu_to_stored
 from x2ct.errors import InputError, MissingFileError
 from x2ct.io import read_volume
-from x2ct.prepare.crop import bounding_box, box_center_world, box_extent_mm, crop, expand_box
+from x2ct.prepare.crop import bounding_box, box_extent_mm, crop, expand_box
 from x2ct.prepare.labels import check_integer_labels, to_common_ids
 from x2ct.prepare.layout import CaseSource
 from x2ct.prepare.resample import aligned_cube_affine, paper_cube_affine, resample_to_cube
@@ -88,19 +88,41 @@ def cube_geometry(
     prep = config.prepare
     if prep.mode == "paper":
         return paper_cube_affine(ct, crop_box, prep.size), None
-    field_mm = prep.size * prep.voxel_mm
+    field_mm = prep.field_mm
     needed = box_extent_mm(spine_box, ct.spacing) + 2 * prep.margin_mm
     if needed.max() > field_mm:
         axis = "DHW"[int(np.argmax(needed))]
-        voxel = np.ceil(needed.max() / prep.size * 10) / 10
+        wanted = np.ceil(needed.max() / 8.0) * 8.0
         raise InputError(
             name,
             f"a spine box (with {prep.margin_mm:g} mm margins) within the {field_mm:g} mm cube"
-            f" (size {prep.size} x voxel {prep.voxel_mm:g} mm)",
-            f"{needed.max():.0f} mm along {axis}; use --set prepare.voxel_mm={voxel:g} or a larger --size",
+            f" ({prep.size} voxels of {field_mm / prep.size:.3g} mm)",
+            f"{needed.max():.0f} mm along {axis}; use --field-mm {wanted:g} (or a smaller --margin-mm)",
         )
-    center = box_center_world(ct, spine_box)
-    return aligned_cube_affine(ct, center, prep.size, prep.voxel_mm), field_mm
+    center = ct.voxel_to_world(cube_center_index(ct, spine_box, needed, field_mm))
+    return aligned_cube_affine(ct, center, prep.size, field_mm / prep.size), field_mm
+
+
+def cube_center_index(
+    ct: Volume, spine_box: np.ndarray, needed_mm: np.ndarray, field_mm: float
+) -> np.ndarray:
+    """Voxel position (d, h, w) of the cube centre: the spine box centre, moved within the slack
+    the cube leaves around the spine so that the cube covers as much of the scan as it can.
+
+    Air outside the scan shows as black bands in the views; moving the cube (never so far that
+    the spine box and its margins leave it) avoids them wherever the scan allows.
+    """
+    spacing = np.asarray(ct.spacing)
+    box_center = (spine_box[:, 0] + spine_box[:, 1] - 1) / 2.0
+    half_field = field_mm / 2.0 / spacing  # in voxels along each axis
+    slack = np.maximum(field_mm - needed_mm, 0.0) / 2.0 / spacing
+    scan_low, scan_high = np.full(3, -0.5), np.asarray(ct.shape) - 0.5
+    # Centres for which the cube lies inside the scan (or, if the scan is shorter than the
+    # cube, contains it): any of them maximises the overlap.
+    inside_low = np.minimum(scan_low + half_field, scan_high - half_field)
+    inside_high = np.maximum(scan_low + half_field, scan_high - half_field)
+    best = np.clip(box_center, inside_low, inside_high)
+    return np.clip(best, box_center - slack, box_center + slack)
 
 
 def prepare_case(

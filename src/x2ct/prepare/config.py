@@ -15,8 +15,9 @@ class PrepareConfig:
     mode: Literal["aligned", "paper"] = "aligned"
     """aligned: isotropic cube centred on the spine, DRRs over the same field of view;
     paper: the spine box stretched to the cube and each view cropped to its bright region."""
-    voxel_mm: float = 2.0
-    """aligned mode: isotropic voxel size; the cube spans size * voxel_mm mm."""
+    field_mm: float = 320.0
+    """aligned mode: edge of the cube in mm (its voxels are field_mm / size, isotropic); the
+    spine box plus margins must fit in it. 320 mm holds a thoracolumbar run of about 8 levels."""
     margin_mm: float = 10.0
     """Margin added around the bounding box of the spine labels."""
     mask_outside_hu: float | None = None
