@@ -1,0 +1,127 @@
+"""A trained generator rebuilt from a run folder, with the geometry of its training data.
+
+``Predictor.from_run(run)`` reads ``config.yaml``, a checkpoint and, when present, the settings
+of the prepared data the run was trained on (``data_settings.json``: cube field of view, DRR
+geometry, X-ray preprocessing), so a reconstruction uses the same preprocessing and spacing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from x2ct.config import ProjectConfig
+from x2ct.config.schema import from_dict
+from x2ct.drr.config import DRRConfig
+from x2ct.errors import InputError
+from x2ct.prepare.config import PrepareConfig
+from x2ct.xray.config import XrayConfig
+
+DATA_SETTINGS = "data_settings.json"
+
+
+@dataclass(frozen=True)
+class DataGeometry:
+    """How the training cubes and views were made (from the prepared folder's manifest)."""
+
+    prepare: PrepareConfig = field(default_factory=PrepareConfig)
+    drr: DRRConfig = field(default_factory=DRRConfig)
+    xray: XrayConfig = field(default_factory=XrayConfig)
+
+    @property
+    def magnification(self) -> float:
+        """Magnification at the isocentre of the training radiographs (1 for parallel beams)."""
+        return self.drr.sdd_mm / self.drr.sad_mm if self.drr.geometry == "cone" else 1.0
+
+    @classmethod
+    def from_settings(
+        cls, settings: dict[str, Any] | None, fallback: ProjectConfig
+    ) -> DataGeometry:
+        """From a manifest's ``settings`` dict; sections it lacks come from ``fallback``."""
+        settings = settings or {}
+
+        def section(name: str, kind: type, default: Any) -> Any:
+            known = {f for f in kind.__dataclass_fields__}
+            values = {k: v for k, v in settings.get(name, {}).items() if k in known}
+            return from_dict(kind, values, DATA_SETTINGS) if values else default
+
+        return cls(
+            section("prepare", PrepareConfig, fallback.prepare),
+            section("drr", DRRConfig, fallback.drr),
+            section("xray", XrayConfig, fallback.xray),
+        )
+
+
+def to_model_input(image: np.ndarray, size: int) -> torch.Tensor:
+    """(rows, cols) uint8 or [0, 1] float -> (1, 1, size, size) float32 in [0, 1], bilinear resize
+    with align_corners=False as the training dataset does."""
+    array = np.asarray(image)
+    scaled = (
+        array.astype(np.float32) / 255.0 if array.dtype == np.uint8 else array.astype(np.float32)
+    )
+    if scaled.ndim != 2:
+        raise InputError(None, "a 2D X-ray", f"shape {array.shape}")
+    tensor = torch.from_numpy(np.ascontiguousarray(scaled))[None, None]
+    if tuple(tensor.shape[2:]) != (size, size):
+        tensor = F.interpolate(tensor, size=(size, size), mode="bilinear", align_corners=False)
+    return tensor
+
+
+class Predictor:
+    """Generator + settings; ``predict(xray1, xray2)`` returns a (S, S, S) volume in [0, 1]."""
+
+    def __init__(
+        self,
+        config: ProjectConfig,
+        generator: torch.nn.Module,
+        geometry: DataGeometry,
+        device: str | torch.device = "cpu",
+        source: str | None = None,
+    ) -> None:
+        self.config = config
+        self.generator = generator.to(device).eval()
+        self.geometry = geometry
+        self.device = torch.device(device)
+        self.source = source
+
+    @classmethod
+    def from_run(
+        cls, run_dir: str | Path, checkpoint: str | int = "best", device: str = "cpu"
+    ) -> Predictor:
+        """Rebuild the generator of ``run_dir`` (``best``, ``last`` or an epoch number)."""
+        from x2ct.training.checkpoint import load_run
+
+        config, generator = load_run(run_dir, checkpoint, device)
+        path = Path(run_dir) / DATA_SETTINGS
+        settings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return cls(
+            config, generator, DataGeometry.from_settings(settings, config), device, str(run_dir)
+        )
+
+    @property
+    def size(self) -> int:
+        """Edge of the network's input images and output cube, in voxels."""
+        return self.config.model.input_size
+
+    @property
+    def voxel_mm(self) -> float | None:
+        """Isotropic voxel size of the output (aligned training data), else None."""
+        prep = self.geometry.prepare
+        return prep.field_mm / self.size if prep.mode == "aligned" else None
+
+    @torch.no_grad()
+    def predict_batch(self, xray1: torch.Tensor, xray2: torch.Tensor) -> torch.Tensor:
+        """(N, 1, S, S) x 2 in [0, 1] -> (N, 1, S, S, S) in [0, 1] (clamped)."""
+        output = self.generator(xray1.to(self.device), xray2.to(self.device))
+        return output.clamp_(0.0, 1.0)
+
+    def predict(self, xray1: np.ndarray, xray2: np.ndarray) -> np.ndarray:
+        """Frontal (rows D, cols W) and lateral (rows D, cols H) views -> (S, S, S) float32 in [0, 1]."""
+        x1, x2 = to_model_input(xray1, self.size), to_model_input(xray2, self.size)
+        return self.predict_batch(x1, x2)[0, 0].cpu().numpy().astype(np.float32)

@@ -1,0 +1,139 @@
+"""``x2ct reconstruct``: a frontal and a lateral radiograph -> NIfTI volume, STL bone, figure.
+
+The radiographs go through the same 2D preprocessing (mode, field of view) as the run's
+training views. A radiograph with a pixel size (DICOM PixelSpacing / ImagerPixelSpacing, or
+``pixel_spacing_mm``) is cropped to the training field of view around its bright spine; one
+without is taken to show that field already (as the PNGs that ``x2ct prepare --png`` and
+``x2ct drr`` write). Intensities are kept for 8-bit images without a pixel size (x2ct's own
+views) and rescaled to the 0.5-99.5 percentiles otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from x2ct.atomic import write_text
+from x2ct.data.scaling import hu_to_target, stored_to_target, target_to_hu
+from x2ct.errors import InputError
+from x2ct.inference.export import bone_mesh, model_frame_affine, write_mesh, write_prediction
+from x2ct.inference.figures import reconstruction_figure
+from x2ct.inference.predictor import Predictor
+from x2ct.io import Radiograph, read_radiograph
+from x2ct.xray import preprocess
+
+
+def prepare_radiograph(
+    radiograph: Radiograph,
+    predictor: Predictor,
+    intensity: str | None = None,
+    pixel_spacing_mm: float | None = None,
+) -> np.ndarray:
+    """Preprocess one radiograph as the run's training views were; returns (S, S) uint8."""
+    geometry = predictor.geometry
+    spacing = (
+        (pixel_spacing_mm, pixel_spacing_mm) if pixel_spacing_mm else radiograph.pixel_spacing_mm
+    )
+    image = radiograph.image
+    if intensity is None:
+        eight_bit = image.min() >= 0 and image.max() <= 255 and np.all(image == np.round(image))
+        intensity = "keep" if eight_bit and spacing is None else "percentile"
+    xray = dataclasses.replace(geometry.xray, size=predictor.size, intensity=intensity)
+    if xray.mode == "paper":
+        return preprocess(image, xray)
+    field = geometry.prepare.field_mm if spacing is not None else None
+    try:
+        return preprocess(image, xray, spacing, field, geometry.magnification)
+    except InputError as exc:
+        raise InputError(radiograph.source, exc.expected, exc.found) from None
+
+
+def load_truth(path: Path, size: int) -> np.ndarray:
+    """A ground-truth CT on the prediction's grid, in [0, 1]: a prepared case (.h5) or a volume
+    covering the same cube (NIfTI / DICOM, resized to size^3)."""
+    if path.suffix == ".h5":
+        from x2ct.data.hdf5 import read_case
+
+        target = stored_to_target(read_case(path, load_mask=False).ct)
+    else:
+        from x2ct.io import read_volume
+
+        target = hu_to_target(read_volume(path).array)
+    tensor = torch.from_numpy(target)[None, None]
+    if target.shape != (size,) * 3:
+        tensor = F.interpolate(tensor, size=(size,) * 3, mode="trilinear", align_corners=False)
+    return tensor[0, 0].numpy()
+
+
+def reconstruct(
+    frontal: str | Path,
+    lateral: str | Path,
+    run_dir: str | Path,
+    out_dir: str | Path,
+    checkpoint: str | int = "best",
+    mesh: bool = False,
+    level: float | None = None,
+    truth: str | Path | None = None,
+    intensity: str | None = None,
+    pixel_spacing_mm: float | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Reconstruct a volume from two radiographs; returns the output paths and a summary.
+
+    Writes ``volume.nii.gz`` (HU, int16; isotropic voxels of the training cube, centred at the
+    origin of patient space), ``inputs/`` (the preprocessed views), ``reconstruction.png``, and
+    with ``mesh`` ``bone.stl`` (mm); with ``truth`` also ``metrics.json``.
+    """
+    from PIL import Image
+
+    from x2ct.atomic import atomic_path
+
+    out_dir = Path(out_dir)
+    predictor = Predictor.from_run(run_dir, checkpoint, device)
+    views = [
+        prepare_radiograph(read_radiograph(path), predictor, intensity, pixel_spacing_mm)
+        for path in (frontal, lateral)
+    ]
+    ct01 = predictor.predict(views[0], views[1])
+    voxel = predictor.voxel_mm or 1.0
+    affine = model_frame_affine(predictor.size, voxel)
+    outputs: dict[str, Any] = {
+        "volume": str(write_prediction(ct01, affine, out_dir / "volume.nii.gz"))
+    }
+    for name, image in zip(("xray1_frontal.png", "xray2_lateral.png"), views, strict=True):
+        with atomic_path(out_dir / "inputs" / name) as tmp:
+            Image.fromarray(image).save(tmp, format="PNG")
+    level = predictor.config.evaluate.bone_hu if level is None else level
+    hu = target_to_hu(ct01)
+    if mesh:
+        surface = bone_mesh(hu, affine, level)
+        outputs["mesh"] = str(write_mesh(surface, out_dir / "bone.stl"))
+        outputs["mesh_watertight"] = bool(surface.is_watertight)
+    truth_hu = None
+    if truth is not None:
+        from x2ct import metrics
+
+        truth01 = load_truth(Path(truth), predictor.size)
+        truth_hu = target_to_hu(truth01)
+        spacing = (voxel,) * 3
+        scores = {
+            **metrics.table1(truth01, ct01),
+            **metrics.corrected(truth_hu, hu),
+            **metrics.shape_metrics(truth_hu, hu, spacing, bone_hu=level),
+        }
+        write_text(out_dir / "metrics.json", json.dumps(scores, indent=1, default=float) + "\n")
+        outputs["metrics"] = scores
+    title = f"{Path(frontal).name} + {Path(lateral).name} -> {Path(run_dir).name} ({checkpoint})"
+    outputs["figure"] = str(
+        reconstruction_figure(
+            out_dir / "reconstruction.png", views[0], views[1], hu, voxel, truth_hu, level, title
+        )
+    )
+    outputs["voxel_mm"] = voxel
+    return outputs
