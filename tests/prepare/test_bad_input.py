@@ -6,9 +6,9 @@ import json
 
 import nibabel as nib
 import numpy as np
+from prepare_cases import small_config, synthetic_case, write_ctspine1k
 from typer.testing import CliRunner
 
-from conftest import small_config, synthetic_case, write_ctspine1k
 from x2ct.cli import app
 from x2ct.cli.common import EXIT_PARTIAL_FAILURE
 from x2ct.prepare.pipeline import prepare_dataset

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from prepare_cases import small_config
 from typer.testing import CliRunner
 
-from conftest import small_config
 from x2ct.cli import app
 from x2ct.data.hdf5 import case_path, read_case, read_case_list
 from x2ct.data.scaling import HU_OFFSET

@@ -40,11 +40,11 @@ def _check_header_zooms(path: Path, image: nib.Nifti1Image) -> None:
         raise InputError(path, f"voxel spacing in (0, {MAX_SPACING_MM:g}] mm", f"pixdim ({shown})")
 
 
-def read_nifti(path: Path) -> Volume:
-    """Read a 3D NIfTI file into the model frame.
+def load_nifti(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(data, affine) of a 3D NIfTI file as stored: voxel order and dtype of the file.
 
-    A 4D file whose extra axes have length 1 is squeezed; any other dimensionality is an error.
-    Integer label maps stay integer-valued (stored as float32 in ``Volume.array``).
+    A 4D file whose extra axes have length 1 is squeezed; any other dimensionality, a corrupt
+    file, bad spacing, a singular affine or non-finite voxels raise one-line InputErrors.
     """
     try:
         image = nib.load(str(path))
@@ -73,8 +73,34 @@ def read_nifti(path: Path) -> Volume:
     if np.issubdtype(data.dtype, np.floating) and not np.all(np.isfinite(data)):
         bad = int(np.count_nonzero(~np.isfinite(data)))
         raise InputError(path, "finite voxel values", f"{bad} NaN or inf voxels")
+    return data, affine
+
+
+def read_nifti(path: Path) -> Volume:
+    """Read a 3D NIfTI file into the model frame as a float32 Volume (see ``load_nifti``)."""
+    data, affine = load_nifti(path)
     array, affine = reorient(data, affine)
     return Volume(array.astype(np.float32), affine, str(path))
+
+
+def read_nifti_labels(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, affine): a NIfTI label map in the model frame, integer dtype kept (ids >= 0).
+
+    Keeping the stored type (usually uint8 / int16) avoids a float32 copy four times the size
+    of the map; a float-valued file must hold whole numbers.
+    """
+    data, affine = load_nifti(path)
+    if not np.issubdtype(data.dtype, np.integer):
+        fractional = np.abs(data - np.rint(data)) > 1e-3
+        if fractional.any():
+            value = float(data[fractional][0])
+            raise InputError(
+                path, "an integer-valued label map", f"non-integer values such as {value:g}"
+            )
+        data = np.rint(data).astype(np.int32)
+    if data.size and data.min() < 0:
+        raise InputError(path, "label ids >= 0", f"negative values such as {int(data.min())}")
+    return reorient(data, affine)
 
 
 def write_nifti(volume: Volume, path: Path, dtype: np.dtype | type | None = None) -> Path:

@@ -27,7 +27,7 @@ from x2ct.data.scaling import hu_to_stored
 from x2ct.errors import InputError, MissingFileError
 from x2ct.io import read_volume
 from x2ct.prepare.crop import bounding_box, box_extent_mm, crop, expand_box
-from x2ct.prepare.labels import check_integer_labels, to_common_ids
+from x2ct.prepare.labels import check_integer_labels, common_id_table
 from x2ct.prepare.layout import CaseSource
 from x2ct.prepare.resample import aligned_cube_affine, paper_cube_affine, resample_to_cube
 from x2ct.volume import Volume
@@ -41,8 +41,22 @@ class SpineSelection:
     ids: tuple[int, ...]
 
 
+def read_label_ids(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, affine): a label map in the model frame as non-negative integers (any format)."""
+    from x2ct.io.nifti import is_nifti, read_nifti_labels
+
+    if is_nifti(path):
+        return read_nifti_labels(path)
+    volume = read_volume(path)
+    check_integer_labels(volume.array, str(path))
+    return np.rint(volume.array).astype(np.int32), volume.affine
+
+
 def load_pair(source: CaseSource, config: ProjectConfig) -> tuple[Volume, Volume]:
-    """Read the CT and its labels and make sure they share a grid (or resample the labels)."""
+    """Read the CT and its labels and make sure they share a grid (or resample the labels).
+
+    The labels come back as a Volume whose array keeps an integer type (ids >= 0).
+    """
     if source.ct is None:
         raise MissingFileError(
             source.labels or source.name, f"the CT of case {source.name} (labels found)"
@@ -50,8 +64,10 @@ def load_pair(source: CaseSource, config: ProjectConfig) -> tuple[Volume, Volume
     if source.labels is None:
         raise MissingFileError(source.ct, f"the label file of case {source.name} (CT found)")
     ct = read_volume(source.ct)
-    labels = read_volume(source.labels)
-    check_integer_labels(labels.array, str(source.labels))
+    if not Path(source.labels).exists():
+        raise MissingFileError(source.labels, "a label map")
+    ids, label_affine = read_label_ids(Path(source.labels))
+    labels = _LabelIds(ids, label_affine, str(source.labels))
     same_shape = labels.shape == ct.shape
     offset = float(np.abs(labels.affine - ct.affine).max()) if same_shape else np.inf
     if same_shape and offset <= config.prepare.grid_tolerance_mm:
@@ -66,9 +82,24 @@ def load_pair(source: CaseSource, config: ProjectConfig) -> tuple[Volume, Volume
         )
     mapping = np.linalg.inv(labels.affine) @ ct.affine
     resampled = ndimage.affine_transform(
-        labels.array, mapping[:3, :3], mapping[:3, 3], ct.shape, order=0, mode="constant", cval=0.0
+        labels.array, mapping[:3, :3], mapping[:3, 3], ct.shape, order=0, mode="constant", cval=0
     )
-    return ct, Volume(resampled, ct.affine, labels.source)
+    return ct, _LabelIds(resampled, ct.affine, labels.source)
+
+
+class _LabelIds:
+    """A label map with integer ids: the parts of a Volume that prepare needs (no float copy)."""
+
+    def __init__(self, array: np.ndarray, affine: np.ndarray, source: str | None) -> None:
+        self.array, self.affine, self.source = array, np.asarray(affine, dtype=np.float64), source
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(int(n) for n in self.array.shape)
+
+    def with_array(self, array: np.ndarray) -> Volume:
+        """A float32 Volume on this grid (for resampling a selected part)."""
+        return Volume(array, self.affine, self.source)
 
 
 def mask_far_from_spine(ct: Volume, spine: np.ndarray, dilation_mm: float, hu: float) -> Volume:
@@ -139,9 +170,13 @@ def prepare_case(
     from x2ct.prepare.views import render_views
 
     started = time.perf_counter()
+    clock = _StageClock()
     prep = config.prepare
     ct, labels = load_pair(source, config)
-    spine_mask = np.isin(np.rint(labels.array).astype(np.int64), spine.ids)
+    clock.lap("read")
+    table = common_id_table(spine.preset, spine.ids, int(labels.array.max(initial=0)))
+    common_ids = table[labels.array]
+    spine_mask = common_ids > 0
     if not spine_mask.any():
         present = np.unique(labels.array).astype(int).tolist()
         raise InputError(
@@ -154,11 +189,13 @@ def prepare_case(
     cube_affine, field_mm = cube_geometry(ct, spine_box, crop_box, config, str(source.ct))
     if prep.mask_outside_hu is not None:
         ct = mask_far_from_spine(ct, spine_mask, prep.mask_dilation_mm, prep.mask_outside_hu)
-    common = labels.with_array(to_common_ids(labels.array, spine.preset, spine.ids))
+    clock.lap("crop")
     cube_hu = resample_to_cube(ct, cube_affine, prep.size)
+    common = _LabelIds(common_ids, labels.affine, labels.source)
     cube_labels = resample_to_cube(common, cube_affine, prep.size, labels=True).astype(np.uint8)
     drr_source = crop(ct, crop_box) if prep.mode == "paper" else ct
     center = cube_affine[:3, :3] @ np.full(3, (prep.size - 1) / 2.0) + cube_affine[:3, 3]
+    clock.lap("resample")
     try:
         xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config)
     except InputError as exc:
@@ -183,6 +220,7 @@ def prepare_case(
         "drr": {**to_dict(config.drr), **drr_info},
         "xray": to_dict(config.xray),
     }
+    clock.lap("drr")
     path = write_case(
         case_path(out_dir, source.name),
         CaseData(hu_to_stored(cube_hu), xray1, xray2, cube_labels, attrs),
@@ -191,11 +229,26 @@ def prepare_case(
         _write_pngs(path.parent, xray1, xray2)
     return {
         "seconds": round(time.perf_counter() - started, 3),
+        "stage_seconds": clock.lap("write"),
         "source_shape": list(ct.shape),
         "source_spacing_mm": [round(s, 4) for s in ct.spacing],
         "spine_extent_mm": [round(float(v), 1) for v in box_extent_mm(spine_box, ct.spacing)],
         "vertebrae": sorted(int(v) for v in np.unique(cube_labels) if v),
     }
+
+
+class _StageClock:
+    """Seconds spent per stage of a case (for the manifest and the speed benchmark)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, name: str) -> dict[str, float]:
+        now = time.perf_counter()
+        self.stages[name] = round(now - self.last, 3)
+        self.last = now
+        return self.stages
 
 
 def _ids_text(ids: tuple[int, ...]) -> str:

@@ -101,6 +101,15 @@ def to_common_ids(labels: np.ndarray, preset: str, selected: tuple[int, ...]) ->
     return mapped.astype(np.uint8)
 
 
+def common_id_table(preset: str, selected: tuple[int, ...], max_id: int) -> np.ndarray:
+    """Lookup table ``lut[id]`` = common id (0 when not selected) for ids 0..max_id, uint8.
+
+    ``lut[labels]`` renumbers a whole label map in one pass, much faster than ``to_common_ids``
+    on the map itself for clinical-size volumes.
+    """
+    return to_common_ids(np.arange(max_id + 1), preset, selected)
+
+
 def check_integer_labels(labels: np.ndarray, source: str | None) -> None:
     """Refuse a label map with non-integer or negative values (e.g. a CT given as labels)."""
     fractional = np.abs(labels - np.rint(labels)) > 1e-3

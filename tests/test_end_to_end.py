@@ -1,0 +1,99 @@
+"""The whole pipeline at tiny sizes: phantoms -> prepare -> train -> evaluate -> reconstruct."""
+
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+from PIL import Image
+
+from x2ct.config import apply_overrides, load_config
+from x2ct.data.hdf5 import case_path, read_case
+from x2ct.inference.evaluation import evaluate_run
+from x2ct.inference.export import model_frame_affine, resized_affine
+from x2ct.inference.reconstruct import reconstruct
+from x2ct.metrics import CORRECTED_KEYS, TABLE1_KEYS
+from x2ct.phantoms.writer import run_batch
+from x2ct.prepare.pipeline import prepare_dataset
+from x2ct.training.loop import train
+
+TINY_DATA = [
+    "phantoms.matrix=96",
+    "phantoms.inplane_spacing_mm=[2.4, 2.8]",
+    "phantoms.slice_spacing_mm=[2.5, 2.5]",
+    "phantoms.levels=[3, 4]",
+    "prepare.field_mm=256",
+    "train.epochs_constant=1",
+    "train.epochs_decay=1",
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    config = apply_overrides(load_config("tiny"), TINY_DATA)
+    size = config.model.input_size
+    config = apply_overrides(config, [f"prepare.size={size}", f"xray.size={size}"])
+    phantoms = run_batch(root / "phantoms", 6, seed=3, config=config.phantoms, workers=1)
+    assert not phantoms.failures
+    report = prepare_dataset(root / "phantoms", root / "data", config, png=True)
+    assert not report.failures and len(report.test) >= 1
+    result = train(root / "data", config, root / "run", quiet=True)
+    assert result.stopped == "finished"
+    evaluation = evaluate_run(root / "run", save_predictions=True, figure_cases=1)
+    case = report.test[0]
+    recon = reconstruct(
+        root / "data" / case / "xray1_frontal.png",
+        root / "data" / case / "xray2_lateral.png",
+        root / "run",
+        root / "recon",
+        mesh=True,
+        level=-500.0,
+        truth=case_path(root / "data", case),
+    )
+    return {"root": root, "config": config, "case": case, "evaluation": evaluation, "recon": recon}
+
+
+def test_evaluation_tables_have_every_key(pipeline):
+    out = pipeline["evaluation"].out_dir
+    tables = (out / "tables.md").read_text()
+    for key in (*TABLE1_KEYS, "MAE-HU", "PSNR-true-3D", "SSIM-3D", "Dice", "HD95-mm", "ASSD-mm"):
+        assert f"| {key} " in tables or f" {key} |" in tables, key
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["methods"]) == {"x2ct", "mean-volume", "backprojection"}
+    for method in summary["methods"].values():
+        assert set(TABLE1_KEYS) <= set(method["mean"])
+        assert set(k for k in CORRECTED_KEYS) <= set(method["mean"])
+    assert "clinical" in summary and (out / "clinical.csv").is_file()
+    assert (out / "per_case.csv").read_text().count("\n") == 1 + 3 * summary["settings"]["cases"]
+    assert Image.open(out / "figures" / "cases.png").size[0] > 100
+
+
+def test_saved_prediction_sits_in_the_cases_patient_space(pipeline):
+    out = pipeline["evaluation"].out_dir
+    case = pipeline["case"]
+    image = nib.load(out / "predictions" / f"{case}.nii.gz")
+    stored = read_case(case_path(pipeline["root"] / "data", case))
+    size = pipeline["config"].model.input_size
+    expected = resized_affine(stored.affine, stored.ct.shape[0], size)
+    np.testing.assert_allclose(image.affine, expected, atol=1e-4)
+    data = np.asarray(image.dataobj)
+    assert data.shape == (size,) * 3 and data.min() >= -1024 and data.max() <= 1476
+
+
+def test_reconstruction_outputs(pipeline):
+    recon, config = pipeline["recon"], pipeline["config"]
+    size = config.model.input_size
+    image = nib.load(recon["volume"])
+    voxel = config.prepare.field_mm / size
+    np.testing.assert_allclose(image.affine, model_frame_affine(size, voxel), atol=1e-4)
+    assert nib.aff2axcodes(image.affine) == ("I", "P", "L")
+    data = np.asarray(image.dataobj)
+    assert data.min() >= -1024 and data.max() <= 1476
+    stl = pipeline["root"] / "recon" / "bone.stl"
+    assert stl.stat().st_size > 84  # an STL header plus at least one triangle
+    figure = Image.open(recon["figure"])
+    assert figure.size[0] > 800
+    assert set(TABLE1_KEYS) <= set(recon["metrics"])
