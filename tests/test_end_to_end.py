@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from x2ct.config import apply_overrides, load_config
+from x2ct.config import load_config
 from x2ct.data.hdf5 import case_path, read_case
 from x2ct.inference.evaluation import evaluate_run
 from x2ct.inference.export import model_frame_affine, resized_affine
@@ -19,23 +19,11 @@ from x2ct.phantoms.writer import run_batch
 from x2ct.prepare.pipeline import prepare_dataset
 from x2ct.training.loop import train
 
-TINY_DATA = [
-    "phantoms.matrix=96",
-    "phantoms.inplane_spacing_mm=[2.4, 2.8]",
-    "phantoms.slice_spacing_mm=[2.5, 2.5]",
-    "phantoms.levels=[3, 4]",
-    "prepare.field_mm=256",
-    "train.epochs_constant=1",
-    "train.epochs_decay=1",
-]
-
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
-    config = apply_overrides(load_config("tiny"), TINY_DATA)
-    size = config.model.input_size
-    config = apply_overrides(config, [f"prepare.size={size}", f"xray.size={size}"])
+    config = load_config("tiny")
     phantoms = run_batch(root / "phantoms", 6, seed=3, config=config.phantoms, workers=1)
     assert not phantoms.failures
     report = prepare_dataset(root / "phantoms", root / "data", config, png=True)

@@ -140,8 +140,10 @@ def evaluate_run(
     result = EvaluationResult(out_dir)
     fitted: dict[str, Any] = {}
     if baselines:
-        train_cases = recorded.get("train") or read_case_list(data_dir / "train.txt")
-        fitted = fit_baselines(data_dir, train_cases, size, config.evaluate.baseline_bins)
+        # Baselines learn from the run's own training data, whatever data is evaluated.
+        train_root = Path(recorded.get("data", data_dir))
+        train_cases = recorded.get("train") or read_case_list(train_root / "train.txt")
+        fitted = fit_baselines(train_root, train_cases, size, config.evaluate.baseline_bins)
         for name, baseline in fitted.items():
             save_baseline(baseline, out_dir / "baselines" / f"{name}.npz")
     dataset = CaseDataset(data_dir, cases, size, check=True)
