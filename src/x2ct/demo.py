@@ -133,7 +133,10 @@ def run_demo(
     run_dir = out / "run"
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    config = replace(config, train=replace(config.train, max_minutes=budget))
+    # Fit the lr schedule (constant, then linear decay) into the time left, as a full run would.
+    config = replace(
+        config, train=replace(config.train, max_minutes=budget, fit_schedule_to_budget=True)
+    )
     result = train(data, config, run_dir)
     console.print(f"stopped ({result.stopped}) after {result.epochs} epochs, {result.step} steps")
 

@@ -9,8 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from x2ct.cli import app
-from x2ct.cli.common import EXIT_INPUT_ERROR, EXIT_NOT_AVAILABLE, reports_errors
-from x2ct.cli.pending import pending
+from x2ct.cli.common import EXIT_INPUT_ERROR, reports_errors
 from x2ct.errors import InputError
 
 runner = CliRunner()
@@ -34,7 +33,17 @@ def test_info_reports_versions_and_device():
 def test_help_lists_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for name in ("info", "phantoms", "prepare", "drr", "train", "evaluate", "reconstruct", "demo"):
+    for name in (
+        "info",
+        "phantoms",
+        "prepare",
+        "drr",
+        "train",
+        "evaluate",
+        "reconstruct",
+        "measure",
+        "demo",
+    ):
         assert name in result.output
 
 
@@ -64,15 +73,6 @@ def test_input_errors_become_one_line_and_exit_2():
     assert result.exit_code == EXIT_INPUT_ERROR
     assert "error: scan.nii.gz: expected a 3D volume, found a 2D image" in result.output
     assert "Traceback" not in result.output
-
-
-def test_pending_command_exits_3():
-    probe = typer.Typer()
-    probe.command("later", context_settings={"allow_extra_args": True})(pending("later"))
-    probe.command("other")(lambda: None)
-    result = runner.invoke(probe, ["later", "x"])
-    assert result.exit_code == EXIT_NOT_AVAILABLE
-    assert "not available yet" in result.output
 
 
 def test_missing_file_through_a_real_command(tmp_path):

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import typer
 
+from x2ct.cli.demo import demo
 from x2ct.cli.drr import drr
+from x2ct.cli.evaluate import evaluate
 from x2ct.cli.info import info
-from x2ct.cli.pending import PENDING_SETTINGS, pending
+from x2ct.cli.measure import measure
 from x2ct.cli.phantoms import phantoms
 from x2ct.cli.prepare import prepare
+from x2ct.cli.reconstruct import reconstruct
 from x2ct.cli.train import train
 
 app = typer.Typer(
@@ -42,22 +45,16 @@ def _root(
     """x2ct: spine CT from biplanar radiographs (X2CT-GAN), from data preparation to 3D output."""
 
 
-# Commands whose stage is not in this version yet; a stage that lands registers its own command
-# above this table (``app.command("name")(function)``) and removes its entry here.
-PENDING = {
-    "evaluate": "Evaluate a trained run: the paper's Table 1, corrected and bone-shape metrics.",
-    "reconstruct": "Reconstruct a CT-like volume from a frontal and a lateral radiograph.",
-    "demo": "Run the whole pipeline on synthetic phantoms in minutes on a CPU.",
-    "measure": "Clinical measures from a volume: vertebral body heights, wedge and Cobb angles.",
-}
-
+# In pipeline order, as ``x2ct --help`` lists them.
 app.command("info")(info)
 app.command("phantoms")(phantoms)
 app.command("prepare")(prepare)
 app.command("drr")(drr)
 app.command("train")(train)
-for _name, _help in PENDING.items():
-    app.command(_name, help=_help, context_settings=PENDING_SETTINGS)(pending(_name))
+app.command("evaluate")(evaluate)
+app.command("reconstruct")(reconstruct)
+app.command("measure")(measure)
+app.command("demo")(demo)
 
 
 def main() -> None:

@@ -13,15 +13,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 EXIT_INPUT_ERROR = 2
-EXIT_NOT_AVAILABLE = 3
 EXIT_PARTIAL_FAILURE = 4
 """A batch finished but some cases failed (they are listed in the summary / manifest)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class NotAvailableError(RuntimeError):
-    """A command that this version does not provide yet."""
 
 
 def fail(message: str, code: int = EXIT_INPUT_ERROR) -> typer.Exit:
@@ -41,8 +36,6 @@ def reports_errors(function: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
-        except NotAvailableError as exc:
-            raise fail(str(exc), EXIT_NOT_AVAILABLE) from None
         except (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise fail(str(exc)) from None
         except KeyboardInterrupt:

@@ -35,7 +35,9 @@ def prepare(
     ),
     size: int = typer.Option(None, help="Cube edge in voxels (default 128)."),
     geometry: str = typer.Option(None, help="DRR geometry: cone or parallel."),
-    field_mm: float = typer.Option(None, "--field-mm", help="aligned mode: cube edge in mm (default 320)."),
+    field_mm: float = typer.Option(
+        None, "--field-mm", help="aligned mode: cube edge in mm (default 320)."
+    ),
     margin_mm: float = typer.Option(None, "--margin-mm", help="Margin around the spine box in mm."),
     mask_outside: float = typer.Option(
         None,

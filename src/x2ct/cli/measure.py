@@ -1,0 +1,112 @@
+"""``x2ct measure``: clinical measures of the vertebrae of a volume -> CSV, JSON and a figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from x2ct.cli.common import console, reports_errors
+
+
+def read_input_volume(path: Path, labels: bool = False):
+    """A NIfTI / DICOM volume, or a prepared HDF5 cube (``ct`` in HU + 1024, or its ``mask``)."""
+    from x2ct.errors import InputError
+    from x2ct.volume import Volume
+
+    if path.suffix in (".h5", ".hdf5"):
+        from x2ct.data.hdf5 import read_case
+        from x2ct.data.scaling import HU_OFFSET
+
+        case = read_case(path, load_mask=labels)
+        if case.affine is None:
+            raise InputError(path, "an HDF5 cube with an 'affine' attribute", "none")
+        if labels:
+            if case.mask is None:
+                raise InputError(path, "an HDF5 cube with a 'mask' dataset", "none")
+            return Volume(case.mask.astype("float32"), case.affine, str(path))
+        return Volume(case.ct - HU_OFFSET, case.affine, str(path))
+    from x2ct.io import read_volume
+
+    return read_volume(path)
+
+
+@reports_errors
+def measure(
+    volume: Path = typer.Argument(
+        ..., help="CT or reconstruction: NIfTI, DICOM folder or .h5 cube."
+    ),
+    labels: Path = typer.Option(
+        None, "--labels", help="Vertebra label map on the same grid (NIfTI, DICOM, or .h5 mask)."
+    ),
+    out: Path = typer.Option(Path("measures"), "--out", help="Output folder."),
+    spine_labels: str = typer.Option(
+        "ctspine1k",
+        "--spine-labels",
+        help="Label numbering: ctspine1k, verse, totalseg-v1, totalseg-v2 or ids like 20-24.",
+    ),
+    lowest_level: str = typer.Option(
+        None, "--lowest-level", help="Without labels: name of the lowest vertebra found (e.g. L5)."
+    ),
+    config: str = typer.Option(
+        None, "--config", help="Preset name or YAML file whose 'measure' section is used."
+    ),
+    overrides: list[str] = typer.Option(
+        None, "--set", help="Override a setting, e.g. --set measure.bone_hu=180 (repeatable)."
+    ),
+) -> None:
+    """Vertebral body heights, endplate tilts, wedge angles, Genant grades, Cobb and lordosis.
+
+    Writes OUT/measures.csv (one row per vertebra), OUT/measures.json (everything) and
+    OUT/measures.png (endplates and angles on coronal and sagittal views).
+    """
+    import csv
+    import dataclasses
+    import io
+    import json
+
+    from x2ct.atomic import write_text
+    from x2ct.config import ProjectConfig, apply_overrides, load_config
+    from x2ct.measures import draw_measures, measure_volume
+    from x2ct.prepare.labels import check_integer_labels, resolve, to_common_ids
+
+    project = load_config(config) if config else ProjectConfig()
+    project = apply_overrides(project, tuple(overrides or ()))
+    settings = project.measure
+    if lowest_level:
+        settings = dataclasses.replace(settings, lowest_level=lowest_level)
+    ct = read_input_volume(volume)
+    label_volume = None
+    if labels is not None:
+        label_volume = read_input_volume(labels, labels=True)
+        check_integer_labels(label_volume.array, str(labels))
+        preset, ids = resolve(spine_labels, "ctspine1k")
+        label_volume = label_volume.with_array(to_common_ids(label_volume.array, preset, ids))
+    result = measure_volume(ct, label_volume, settings)
+    rows = result.per_vertebra_rows()
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    write_text(out / "measures.csv", buffer.getvalue())
+    write_text(out / "measures.json", json.dumps(result.to_dict(), indent=1))
+    draw_measures(ct, result, out / "measures.png", dpi=settings.figure_dpi)
+    measured = [v for v in result.vertebrae if v.measured]
+    console.print(
+        f"{len(measured)} of {len(result.vertebrae)} vertebrae measured"
+        + (
+            f", Cobb {result.cobb_deg:.1f} deg ({result.cobb_upper_end}-{result.cobb_lower_end})"
+            if result.cobb_deg is not None
+            else ""
+        )
+        + (f", lordosis {result.lordosis_deg:.1f} deg" if result.lordosis_deg is not None else ""),
+        highlight=False,
+    )
+    for v in result.vertebrae:
+        if v.genant_grade:
+            console.print(
+                f"{v.level}: Genant grade {v.genant_grade} ({v.deformity_type}, {100 * v.height_loss:.0f} % height loss)",
+                highlight=False,
+            )
+    console.print(f"wrote {out}/measures.csv, measures.json, measures.png", highlight=False)
