@@ -64,9 +64,11 @@ def test_identical_masks() -> None:
 def test_threshold_decides_what_is_bone() -> None:
     real = np.zeros((10, 10, 10))
     real[2:8, 2:8, 2:8] = 500.0
+    real[0, 0, 0] = 200.0  # exactly at the level: bone
     fake = real.copy()
-    fake[2:5] = 150.0  # half the block falls below 200 HU but above 100 HU
-    assert shape_metrics(real, fake, (1, 1, 1))["Dice"] == pytest.approx(2 * 3 / (6 + 3))
+    fake[2:5, 2:8, 2:8] = 150.0  # half the block falls below 200 HU but above 100 HU
+    fake[0, 0, 0] = 199.0
+    assert shape_metrics(real, fake, (1, 1, 1))["Dice"] == pytest.approx(2 * 108 / (217 + 108))
     assert shape_metrics(real, fake, (1, 1, 1), bone_hu=100.0)["Dice"] == 1.0
 
 
@@ -153,3 +155,45 @@ def test_bad_arguments(kwargs: dict) -> None:
     arguments = {"spacing_mm": (1.0, 1.0, 1.0), **kwargs}
     with pytest.raises(InputError):
         shape_metrics(real, real, **arguments)
+
+
+def reference_distances(pred: np.ndarray, truth: np.ndarray, spacing: tuple[float, ...]):
+    """HD95 and ASSD from their definitions: erosion edges, KD-tree distances in mm."""
+    from scipy.ndimage import binary_erosion
+    from scipy.spatial import cKDTree
+
+    def edge_points(mask: np.ndarray) -> np.ndarray:
+        edges = mask & ~binary_erosion(mask)
+        return np.argwhere(edges) * np.asarray(spacing)
+
+    p, t = edge_points(pred), edge_points(truth)
+    p_to_t = cKDTree(t).query(p)[0]
+    t_to_p = cKDTree(p).query(t)[0]
+    hd95 = max(np.quantile(p_to_t, 0.95), np.quantile(t_to_p, 0.95))
+    return hd95, np.concatenate([p_to_t, t_to_p]).mean()
+
+
+def test_asymmetric_pair_matches_the_definitions() -> None:
+    # Prediction = the true ball plus a far box: the distances differ by direction.
+    shape = (24, 30, 40)
+    truth = sphere(shape, SPACING, np.array([8.0, 8.0, 8.0]), 6.0)
+    pred = truth.copy()
+    pred[18:22, 20:26, 30:38] = True
+    hd95, assd = reference_distances(pred, truth, SPACING)
+    result = surface_metrics(pred, truth, SPACING)
+    assert result["HD95-mm"] == pytest.approx(hd95, rel=1e-5)
+    assert result["ASSD-mm"] == pytest.approx(assd, rel=1e-5)
+    assert result["Dice"] == pytest.approx(2 * truth.sum() / (truth.sum() + pred.sum()))
+
+
+def test_nearest_vertebra_is_nearest_in_mm() -> None:
+    from x2ct.metrics.shape import vertebra_regions
+
+    labels = np.zeros((6, 1, 6), dtype=np.int32)
+    labels[0, 0, 3] = 1
+    labels[3, 0, 0] = 2
+    # Voxel (2, 0, 3): 2 voxels from label 1 and sqrt(10) from label 2, but with 2 mm rows it is
+    # 4 mm from label 1 and sqrt(13) = 3.6 mm from label 2.
+    assert vertebra_regions(labels, (1.0, 1.0, 1.0), None)[2, 0, 3] == 1
+    assert vertebra_regions(labels, (2.0, 1.0, 1.0), None)[2, 0, 3] == 2
+    assert vertebra_regions(labels, (2.0, 1.0, 1.0), 3.0)[2, 0, 3] == 0

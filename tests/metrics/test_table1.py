@@ -165,3 +165,13 @@ def test_mean_table_is_the_plain_case_mean() -> None:
 def test_bad_inputs_raise_input_error(real: np.ndarray, fake: np.ndarray) -> None:
     with pytest.raises(InputError):
         table1(real, fake)
+
+
+def test_scaling_is_done_in_float32_like_the_seed() -> None:
+    # float32(0.7) * 2500 is 1750 in float32 but 1749.99997 (-> 1749) in float64; the seed
+    # multiplied float32 arrays, so both of these truncate to 1750 and the error is zero.
+    real = np.full((8, 8, 8), 0.7, dtype=np.float32)
+    fake = np.full((8, 8, 8), np.nextafter(np.float32(0.7), np.float32(1)), dtype=np.float32)
+    assert np.float64(real[0, 0, 0]) * 2500 < 1750
+    result = table1(real, fake)
+    assert result["MAE"] == 0.0 and result["PSNR-3D"] == 100.0

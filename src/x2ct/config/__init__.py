@@ -15,6 +15,7 @@ from typing import Any
 from x2ct.config.schema import ConfigError, from_dict, replace_key, to_dict
 from x2ct.drr.config import DRRConfig
 from x2ct.errors import MissingFileError
+from x2ct.measures.config import MeasureConfig
 from x2ct.metrics.config import EvaluateConfig
 from x2ct.models.config import ModelConfig
 from x2ct.phantoms.config import PhantomConfig
@@ -45,6 +46,7 @@ class ProjectConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
 
 
 def preset_dir() -> Path:

@@ -116,7 +116,35 @@ class AxisConstant:
         return AxisConstant(torch.relu(centered * scale), self.runs, self.axis, self.length)
 
     def add_to(self, volume: torch.Tensor) -> torch.Tensor:
-        """Add this volume to ``volume`` (N, C, D, H, W) in place and return it."""
-        for start, stop, k in self.runs:
-            volume.narrow(self.axis, start, stop - start).add_(self.maps[k].unsqueeze(self.axis))
+        """Add this volume to ``volume`` (N, C, D, H, W) in place and return it (differentiable)."""
+        if torch.is_grad_enabled() and (volume.requires_grad or self.maps.requires_grad):
+            return _AddRuns.apply(volume, self.maps, self.runs, self.axis)
+        _add_runs(volume, self.maps, self.runs, self.axis)
         return volume
+
+
+def _add_runs(volume: torch.Tensor, maps: torch.Tensor, runs: tuple[Run, ...], axis: int) -> None:
+    for start, stop, k in runs:
+        volume.narrow(axis, start, stop - start).add_(maps[k].unsqueeze(axis))
+
+
+class _AddRuns(torch.autograd.Function):
+    """volume += runs of maps, in place; the maps' gradient sums the volume's over each run.
+
+    Autograd's own in-place-on-view machinery would copy the whole gradient once per run.
+    """
+
+    @staticmethod
+    def forward(ctx, volume, maps, runs, axis):  # type: ignore[override]
+        _add_runs(volume, maps, runs, axis)
+        ctx.mark_dirty(volume)
+        ctx.runs, ctx.axis, ctx.n_maps = runs, axis, maps.shape[0]
+        return volume
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        grad_maps = [None] * ctx.n_maps
+        for start, stop, k in ctx.runs:
+            part = grad.narrow(ctx.axis, start, stop - start).sum(dim=ctx.axis)
+            grad_maps[k] = part if grad_maps[k] is None else grad_maps[k] + part
+        return grad, torch.stack(grad_maps), None, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from x2ct.models.config import ModelConfig
 from x2ct.models.layers import conv2d_block, conv3d_block, norm_relu_2d
@@ -87,13 +88,21 @@ class Encoder2d(nn.Module):
         """Length of the pooled feature vector fed to the FC bottleneck."""
         return self.level_channels[-1]
 
-    def forward(self, xray: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """xray (N, 1, S, S) -> ([input of level i, (N, C_i, S / 2**i, S / 2**i)], (N, C_last))."""
+    def forward(
+        self, xray: torch.Tensor, efficient: bool = False
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """xray (N, 1, S, S) -> ([input of level i, (N, C_i, S / 2**i, S / 2**i)], (N, C_last)).
+
+        With ``efficient`` and gradients, each level is recomputed in backward instead of
+        keeping its activations (the concatenations of a dense block grow quadratically); the
+        2D levels cost little next to the 3D decoders. Same values either way.
+        """
         x = self.stem(xray)
         features = []
+        recompute = efficient and torch.is_grad_enabled()
         for level in self.levels:
             features.append(x)
-            x = level(x)
+            x = checkpoint(level, x, use_reentrant=False) if recompute else level(x)
         return features, x.flatten(1)
 
 

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 
 CL3D = torch.channels_last_3d
-EPS = 1e-5
+
+__all__ = ["as_cl", "conv3d", "output_conv", "up3d"]
 
 
 def as_cl(x: torch.Tensor) -> torch.Tensor:
@@ -21,7 +22,8 @@ def as_cl(x: torch.Tensor) -> torch.Tensor:
 
 def conv3d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """Conv3d with padding kernel // 2, channels-last in and out."""
-    return F.conv3d(x, as_cl(weight), bias, padding=weight.shape[-1] // 2)
+    # Small volumes take a non-oneDNN path that returns the default layout.
+    return as_cl(F.conv3d(x, as_cl(weight), bias, padding=weight.shape[-1] // 2))
 
 
 def up3d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
@@ -29,17 +31,6 @@ def up3d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> to
     return F.conv_transpose3d(
         x, as_cl(weight), bias, stride=2, padding=1, output_padding=1
     ).contiguous(memory_format=CL3D)
-
-
-def instance_norm_relu(x: torch.Tensor) -> torch.Tensor:
-    """InstanceNorm3d (no affine, biased variance, eps 1e-5) followed by ReLU.
-
-    ``F.instance_norm`` takes a slow path on channels-last tensors; the statistics reduce over
-    the spatial axes directly and the normalisation is one fused multiply-add.
-    """
-    var, mean = torch.var_mean(x, dim=(2, 3, 4), keepdim=True, unbiased=False)
-    scale = torch.rsqrt(var + EPS)
-    return torch.relu_(torch.addcmul(-mean * scale, x, scale))
 
 
 def output_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:

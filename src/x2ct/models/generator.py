@@ -11,8 +11,14 @@ view outputs the loss never uses (each branch's last conv block and output conv)
 - every activation stays in the CT frame; branch kernels are permuted instead of activations;
 - the 2D -> 3D links never materialise their copies (``x2ct.models.broadcast``): the link conv
   and the skip half of the next compression are 2D convolutions;
-- channels-last-3d activations, an InstanceNorm for that layout and a sliced output conv
-  (``x2ct.models.fastops``).
+- channels-last-3d activations, an InstanceNorm for that layout (``x2ct.models.norm``) and a
+  sliced output conv (``x2ct.models.fastops``);
+- in training, each block keeps only its normalised pre-activation for backward; ReLU outputs,
+  the fused averages and up-sampling outputs are recomputed when backward needs them
+  (``x2ct.models.recompute``), and the 2D encoder levels are recomputed too.
+
+All of it is exact up to float rounding (tests compare outputs and gradients with the
+original arrangement).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from x2ct.models.config import ModelConfig
 from x2ct.models.encoder import Encoder2d, Link
 from x2ct.models.frames import COPY_AXIS, VIEWS, kernel_to_ct, to_ct
 from x2ct.models.layers import conv3d_block, init_weights, up_block
+from x2ct.models.norm import instance_norm_relu_, normalise_
+from x2ct.models.recompute import Recompute, Recomputed, autocast_state
 
 
 class DecoderLevel(nn.Module):
@@ -104,6 +112,10 @@ class X2CTGenerator(nn.Module):
         self.head = nn.Conv3d(c0, 1, kernel_size=k, padding=k // 2)
         init_weights(self)
 
+    def set_gradient_checkpointing(self, enabled: bool = True) -> None:
+        """Recompute each decoder level's three parts in backward instead of keeping them."""
+        self.gradient_checkpointing = enabled
+
     def branches(self) -> dict[str, ViewBranch]:
         """The view branches by view name ("frontal", "lateral")."""
         return {"frontal": self.frontal, "lateral": self.lateral}
@@ -115,93 +127,145 @@ class X2CTGenerator(nn.Module):
         for name, xray in (("xray1", xray1), ("xray2", xray2)):
             if xray.dim() != 4 or tuple(xray.shape[1:]) != (1, size, size):
                 raise ValueError(f"{name} must be (N, 1, {size}, {size}), got {tuple(xray.shape)}")
-        branches = self.branches()
+        if not torch.is_grad_enabled():
+            return self._forward(xray1, xray2, None)
+        recompute = Recompute()
+        with recompute.active():
+            return self._forward(xray1, xray2, recompute)
+
+    def _forward(
+        self, xray1: torch.Tensor, xray2: torch.Tensor, recompute: Recompute | None
+    ) -> torch.Tensor:
         skips: dict[str, list[AxisConstant]] = {}
-        bottoms: dict[str, torch.Tensor] = {}
+        bottoms = []
         for view, xray in zip(VIEWS, (xray1, xray2), strict=True):
-            branch = branches[view]
-            features, pooled = branch.encoder(xray)
+            branch = self.branches()[view]
+            features, pooled = branch.encoder(xray, efficient=True)
             skips[view] = [
-                self._link(branch.links[i], feature, view) for i, feature in enumerate(features)
+                _link(link, f, view) for link, f in zip(branch.links, features, strict=True)
             ]
-            bottoms[view] = branch.bottom(pooled)
-        # The bottom level: no compression; the fused decoder and both views start from the
-        # average of the two bottlenecks in the CT frame.
-        average = fastops.as_cl((to_ct(bottoms["frontal"], "frontal") + to_ct(bottoms["lateral"], "lateral")) / 2)
-        state = self._bottom_level(average)
+            bottoms.append(to_ct(branch.bottom(pooled), view))
+        # Bottom level: the three decoders all start from the average of the two bottlenecks.
+        average = fastops.as_cl(torch.add(*bottoms).mul_(0.5))
+        state: tuple[torch.Tensor, ...] = (average, average, average)
         for level in range(self.cfg.levels - 1, -1, -1):
-            level_skips = [skips[view][level] for view in VIEWS]
-            if self.gradient_checkpointing and torch.is_grad_enabled():
-                state = checkpoint(self._level, level, state, level_skips, use_reentrant=False)
-            else:
-                state = self._level(level, state, level_skips)
-        fused = state[2]
-        return torch.relu(fastops.output_conv(fused, self.head.weight, self.head.bias))
+            state = self._stage(level, state, [skips[view][level] for view in VIEWS], recompute)
+        return torch.relu(state[0])
 
-    def _link(self, link: Link, feature: torch.Tensor, view: str) -> AxisConstant:
-        """Link output in the CT frame as an AxisConstant (never materialised)."""
-        plane = link.compress(feature)
-        conv = link.conv[0]
-        copied = AxisConstant.copy(plane, COPY_AXIS[view], plane.shape[-2])
-        return copied.conv3d(kernel_to_ct(conv.weight, view), conv.bias).instance_norm_relu()
-
-    def _bottom_level(self, average: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Up-sample the averaged bottleneck in the three decoders."""
-        outputs = []
-        for view, branch in self.branches().items():
-            outputs.append(_up(branch.decoder[-1].up, average, view))
-        outputs.append(_up(self.fused[-1].up, average, None))
-        return tuple(outputs)
-
-    def _level(
-        self, level: int, state: tuple[torch.Tensor, ...], skips: list[AxisConstant]
+    def _stage(
+        self,
+        level: int,
+        state: tuple[torch.Tensor, ...],
+        skips: list[AxisConstant],
+        recompute: Recompute | None,
     ) -> tuple[torch.Tensor, ...]:
-        """One decoder level for the three decoders: (frontal, lateral, fused) -> next level."""
-        compressed = []
-        for view, x, skip in zip(VIEWS, state[:2], skips, strict=True):
-            block = self.branches()[view].decoder[level].compress
-            compressed.append(_compress_with_skip(block, x, skip, view))
-        average = (compressed[0] + compressed[1]) / 2
-        fused_level = self.fused[level]
-        fused = _block(fused_level.compress, torch.cat([average, state[2]], dim=1), None)
-        for block in fused_level.blocks:
-            fused = _block(block, fused, None)
-        if fused_level.up is None:
-            return (average, average, fused)
-        outputs = []
-        for view in VIEWS:
-            branch_level = self.branches()[view].decoder[level]
-            x = average
-            for block in branch_level.blocks:
-                x = _block(block, x, view)
-            outputs.append(_up(branch_level.up, x, view))
-        outputs.append(_up(fused_level.up, fused, None))
-        return tuple(outputs)
+        """Decoder level ``level`` from the three decoders' features at level + 1.
+
+        state = (frontal, lateral, fused) before their up-sampling; returns the same at this
+        level, or (head output,) at level 0.
+        """
+        if self.gradient_checkpointing and torch.is_grad_enabled():
+            # Each part is recomputed in backward; nothing inside it may be registered for
+            # recomputation, since the registration would keep the part's tensors alive.
+            def run(function, *args):
+                return checkpoint(function, *args, None, use_reentrant=False)
+
+            recompute = None
+        else:
+
+            def run(function, *args):
+                return function(*args, recompute)
+
+        compressed = [
+            run(self._view_part, level, view, x, skip)
+            for view, x, skip in zip(VIEWS, state[:2], skips, strict=True)
+        ]
+        average = torch.add(*compressed).mul_(0.5)
+        if recompute is not None:
+            parts = [recompute.recipe(c) for c in compressed]
+            recompute.register(average, lambda: torch.add(parts[0](), parts[1]()).mul_(0.5))
+        del compressed
+        fused = run(self._fused_part, level, state[2], average)
+        if level == 0:
+            return (fused,)
+        views = [run(self._view_blocks, level, view, average) for view in VIEWS]
+        return (*views, fused)
+
+    def _view_part(
+        self, level: int, view: str, x: torch.Tensor, skip: AxisConstant, rc: Recompute | None
+    ) -> torch.Tensor:
+        """Up-sample a view's features and compress them with the view's skip link."""
+        decoder = self.branches()[view].decoder
+        up = _conv_block(decoder[level + 1].up, x, view, rc, transposed=True)
+        return _compress_with_skip(decoder[level].compress, up, skip, view, rc)
+
+    def _view_blocks(
+        self, level: int, view: str, average: torch.Tensor, rc: Recompute | None
+    ) -> torch.Tensor:
+        """A view decoder's conv blocks after the fusion (the average sent back to the view)."""
+        x = average
+        for block in self.branches()[view].decoder[level].blocks:
+            x = _conv_block(block, x, view, rc)
+        return x
+
+    def _fused_part(
+        self, level: int, fused: torch.Tensor, average: torch.Tensor, rc: Recompute | None
+    ) -> torch.Tensor:
+        """The fused decoder at ``level``: up-sample, compress cat(average, fused), blocks;
+        at level 0 the output convolution too (before the final ReLU)."""
+        up = _conv_block(self.fused[level + 1].up, fused, None, rc, transposed=True)
+        block = self.fused[level].compress[0]
+        channels = average.shape[1]
+        out = fastops.conv3d(average, block.weight[:, :channels], block.bias)
+        out = out.add_(fastops.conv3d(up, block.weight[:, channels:], None))
+        x = instance_norm_relu_(out, rc)
+        for conv_block in self.fused[level].blocks:
+            x = _conv_block(conv_block, x, None, rc)
+        if level > 0:
+            return x
+        return fastops.output_conv(x, self.head.weight, self.head.bias)
 
 
-def _kernel(weight: torch.Tensor, view: str | None) -> torch.Tensor:
-    return weight if view is None else kernel_to_ct(weight, view)
+def _link(link: Link, feature: torch.Tensor, view: str) -> AxisConstant:
+    """A link's output in the CT frame as an AxisConstant (the copy is never materialised)."""
+    plane = link.compress(feature)
+    conv = link.conv[0]
+    copied = AxisConstant.copy(plane, COPY_AXIS[view], plane.shape[-2])
+    return copied.conv3d(kernel_to_ct(conv.weight, view), conv.bias).instance_norm_relu()
 
 
-def _block(block: nn.Sequential, x: torch.Tensor, view: str | None) -> torch.Tensor:
-    """conv3d_block applied in the CT frame (kernel of a branch permuted from its frame)."""
+def _conv_block(
+    block: nn.Sequential,
+    x: torch.Tensor,
+    view: str | None,
+    rc: Recompute | None,
+    transposed: bool = False,
+) -> torch.Tensor:
+    """A conv3d_block or up_block in the CT frame (a view's kernel permuted from its frame)."""
     conv = block[0]
-    return fastops.instance_norm_relu(fastops.conv3d(x, _kernel(conv.weight, view), conv.bias))
+    weight = conv.weight if view is None else kernel_to_ct(conv.weight, view)
+    op = fastops.up3d if transposed else fastops.conv3d
+    recomputed = None
+    if transposed and rc is not None:
+        # An up-sampling block is cheap to recompute from its 8x smaller input: its output
+        # is not kept for backward but computed again when needed (under the same autocast).
+        inputs = (x.detach(), weight.detach(), None if conv.bias is None else conv.bias.detach())
+        autocast = autocast_state(x.device.type)
 
+        def compute() -> torch.Tensor:
+            with autocast():
+                return normalise_(fastops.up3d(*inputs))
 
-def _up(block: nn.Sequential, x: torch.Tensor, view: str | None) -> torch.Tensor:
-    """up_block applied in the CT frame."""
-    conv = block[0]
-    return fastops.instance_norm_relu(fastops.up3d(x, _kernel(conv.weight, view), conv.bias))
+        recomputed = Recomputed(compute)
+    return instance_norm_relu_(op(x, weight, conv.bias), rc, recomputed)
 
 
 def _compress_with_skip(
-    block: nn.Sequential, x: torch.Tensor, skip: AxisConstant, view: str
+    block: nn.Sequential, x: torch.Tensor, skip: AxisConstant, view: str, rc: Recompute | None
 ) -> torch.Tensor:
     """C3 of cat(x, skip) as conv(x, W[:, :C]) + conv(skip, W[:, C:]); the skip part is 2D work."""
     conv = block[0]
     weight = kernel_to_ct(conv.weight, view)
     channels = x.shape[1]
     out = fastops.conv3d(x, weight[:, :channels], conv.bias)
-    skip.conv3d(weight[:, channels:]).add_to(out)
-    return fastops.instance_norm_relu(out)
+    return instance_norm_relu_(skip.conv3d(weight[:, channels:]).add_to(out), rc)

@@ -72,7 +72,9 @@ class OriginalArrangement(nn.Module):
                     joined = torch.cat([current[view], links[view][level]], dim=1)
                     current[view] = branches[view].decoder[level].compress(joined)
             # Fusion in the CT frame, sent back to both branches in their own frames.
-            average = (to_ct(current["frontal"], "frontal") + to_ct(current["lateral"], "lateral")) / 2
+            average = (
+                to_ct(current["frontal"], "frontal") + to_ct(current["lateral"], "lateral")
+            ) / 2
             fused_input = average if fused is None else torch.cat([average, fused], dim=1)
             fused = _apply(g.fused[level], fused_input)
             for view in VIEWS:
@@ -83,6 +85,8 @@ class OriginalArrangement(nn.Module):
         out = torch.relu(g.head(fused))
         if not self.view_outputs:
             return out, None, None
-        return out, self.view_heads["frontal"](current["frontal"]), self.view_heads["lateral"](
-            current["lateral"]
+        return (
+            out,
+            self.view_heads["frontal"](current["frontal"]),
+            self.view_heads["lateral"](current["lateral"]),
         )

@@ -26,27 +26,72 @@ LABEL_IDS: dict[str, int] = {
 # Anchors per measure: {level: mean mm}. Interpolated linearly over the level index.
 _ANCHORS: dict[str, dict[str, float]] = {
     # Upper endplate width: Panjabi 1991 Fig 4A (T1, T11, T12, digitised) and Bonczar 2024 (L1-L5).
-    "width": {"T1": 24.5, "T11": 35.2, "T12": 39.2, "L1": 41.1, "L2": 43.0, "L3": 44.8, "L4": 47.5,
-              "L5": 48.8},
+    "width": {
+        "T1": 24.5,
+        "T11": 35.2,
+        "T12": 39.2,
+        "L1": 41.1,
+        "L2": 43.0,
+        "L3": 44.8,
+        "L4": 47.5,
+        "L5": 48.8,
+    },
     # Posterior body height: Panjabi 1991 text (T1 14.3 -> T12 22.7, linear) and Bonczar 2024.
-    "height_posterior": {"T1": 14.3, "T12": 22.7, "L1": 26.6, "L2": 27.0, "L3": 26.7, "L4": 25.8,
-                         "L5": 24.1},
+    "height_posterior": {
+        "T1": 14.3,
+        "T12": 22.7,
+        "L1": 26.6,
+        "L2": 27.0,
+        "L3": 26.7,
+        "L4": 25.8,
+        "L5": 24.1,
+    },
     # Anterior body height, lumbar: Bonczar 2024. Thoracic: see _THORACIC_HA_RATIO.
     "height_anterior": {"L1": 24.5, "L2": 25.8, "L3": 26.8, "L4": 26.9, "L5": 27.4},
     # Transverse pedicle width: Kaur 2016 (T1, T4), Panjabi 1991 (T11, T12), Panjabi 1992 (L1-L5).
-    "pedicle_width": {"T1": 9.27, "T4": 4.5, "T11": 9.8, "T12": 8.7, "L1": 8.6, "L2": 8.25,
-                      "L3": 10.15, "L4": 14.05, "L5": 18.6},
+    "pedicle_width": {
+        "T1": 9.27,
+        "T4": 4.5,
+        "T11": 9.8,
+        "T12": 8.7,
+        "L1": 8.6,
+        "L2": 8.25,
+        "L3": 10.15,
+        "L4": 14.05,
+        "L5": 18.6,
+    },
     # Pedicle height, lumbar: Singh 2013 (L1 max 14.6, L4 min 13.4), Cook & Baker 2021 (L5 12.9).
     "pedicle_height": {"L1": 14.6, "L4": 13.4, "L5": 12.9},
     # Spinal canal width / depth: Panjabi 1991 (T11, T12) and Panjabi 1992 (L1-L5).
-    "canal_width": {"T11": 19.4, "T12": 22.2, "L1": 23.7, "L2": 23.8, "L3": 24.3, "L4": 25.4,
-                    "L5": 27.1},
-    "canal_depth": {"T11": 16.0, "T12": 18.1, "L1": 19.0, "L2": 18.2, "L3": 17.5, "L4": 18.6,
-                    "L5": 19.7},
+    "canal_width": {
+        "T11": 19.4,
+        "T12": 22.2,
+        "L1": 23.7,
+        "L2": 23.8,
+        "L3": 24.3,
+        "L4": 25.4,
+        "L5": 27.1,
+    },
+    "canal_depth": {
+        "T11": 16.0,
+        "T12": 18.1,
+        "L1": 19.0,
+        "L2": 18.2,
+        "L3": 17.5,
+        "L4": 18.6,
+        "L5": 19.7,
+    },
     # Single transverse process length: Li 2003 (L1-L5); thoracic: falls ~13 mm T1 -> T12
     # (Masharawi 2011), anchored at T12 = L1.
-    "transverse_length": {"T1": 23.0, "T12": 10.0, "L1": 10.0, "L2": 15.0, "L3": 19.0, "L4": 15.0,
-                          "L5": 15.0},
+    "transverse_length": {
+        "T1": 23.0,
+        "T12": 10.0,
+        "L1": 10.0,
+        "L2": 15.0,
+        "L3": 19.0,
+        "L4": 15.0,
+        "L5": 15.0,
+    },
 }
 
 # Anterior/posterior height ratio, thoracic: Egwu 2019 (T2 16.9/17.6, T9 18.8/20.5), Kunkel 2011
@@ -62,8 +107,16 @@ PEDICLE_HEIGHT_TO_BODY = 14.6 / 26.6
 
 # Middle disc height below each level (mm): Jentzsch 2024 CT means for T12/L1..L5/S1; thoracic discs
 # 4.5-7.2 mm (Kunkel 2011), spread linearly T1/T2 -> T11/T12.
-_DISC_BELOW = {"T1": 4.5, "T11": 7.2, "T12": 8.0, "L1": 9.2, "L2": 10.6, "L3": 11.3, "L4": 11.4,
-               "L5": 10.5}
+_DISC_BELOW = {
+    "T1": 4.5,
+    "T11": 7.2,
+    "T12": 8.0,
+    "L1": 9.2,
+    "L2": 10.6,
+    "L3": 11.3,
+    "L4": 11.4,
+    "L5": 10.5,
+}
 
 # Endplate concavity (Wang 2012): ~1.5 mm for the cranial endplate of a disc (the inferior endplate
 # of the vertebra above) and ~0.7 mm for the caudal one (the superior endplate below), lumbar.
@@ -85,7 +138,7 @@ SOURCES: dict[str, str] = {
     "T12 anchored at the L1 value",
     "disc": "Jentzsch 2024 (T12/L1-L5/S1); thoracic 4.5-7.2 mm (Kunkel 2011) spread linearly",
     "concavity": "Wang 2012: 1.5 mm (cranial endplate of a disc), 0.7 mm (caudal); central 70 %",
-    "spinous": "length n.f.: 30 mm from the laminae, from the AP span of the bundled real CT labels",
+    "spinous": "length n.f.: 30 mm from the laminae (AP span of the real CT labels), 28 at L4, 25 at L5",
 }
 
 
@@ -139,7 +192,8 @@ def _spinous(level: str) -> tuple[float, float]:
         length = 30.0 + 6.0 * np.exp(-(((i - 5) / 3.5) ** 2))
         angle = 20.0 + 40.0 * np.exp(-(((i - 6) / 3.0) ** 2))
         return float(length), float(angle)
-    return 30.0, 10.0
+    # The lowest lumbar processes are the smallest (they crowd in lordosis).
+    return {"L4": 28.0, "L5": 25.0}.get(level, 30.0), 10.0
 
 
 def reference_table() -> dict[str, LevelAnatomy]:

@@ -45,7 +45,9 @@ class PhantomConfig:
     max_cobb_deg: float = 45.0
     """Largest Cobb angle of a scoliotic case (degrees)."""
     cobb_deg: float | None = None
-    """Force the Cobb angle of the major curve of every case (degrees, 0 = straight); None = sampled."""
+    """Force the Cobb angle of the major curve of every case (degrees, 0 = straight); None = sampled.
+
+    A joint carries at most 12 degrees of curve, so a large angle lengthens a short run."""
     rotation_per_cobb: tuple[float, float] = (0.2, 0.35)
     """Apical axial rotation of a scoliotic curve as a fraction of its Cobb angle."""
     lordosis_deg: tuple[float, float] = (20.0, 55.0)

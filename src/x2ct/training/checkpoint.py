@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from x2ct.atomic import atomic_path
-from x2ct.config import ProjectConfig, config_from_dict, load_config
+from x2ct.config import ProjectConfig, load_config
 from x2ct.config.schema import to_dict
 from x2ct.errors import InputError, MissingFileError
 
@@ -101,22 +101,28 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return payload
 
 
-def model_difference(a: ProjectConfig, b: ProjectConfig) -> str | None:
-    """The first ``model.*`` key whose value differs between two configs, formatted, or None."""
-    left, right = to_dict(a.model), to_dict(b.model)
-    for key in left:
-        if left[key] != right.get(key):
-            return f"model.{key} = {right.get(key)!r} (the run has {left[key]!r})"
+def model_difference(run: dict[str, Any], other: dict[str, Any]) -> str | None:
+    """The first ``model.*`` key whose value differs between two model sections (dict form)."""
+    for key in sorted(set(run) | set(other)):
+        if run.get(key) != other.get(key):
+            return f"model.{key} = {other.get(key)!r} (the run has {run.get(key)!r})"
     return None
 
 
-def check_same_model(run: ProjectConfig, other: ProjectConfig, source: str | Path) -> None:
-    """Raise a one-line InputError if ``other`` builds a different network than ``run``."""
-    difference = model_difference(run, other)
+def check_same_model(
+    run: ProjectConfig | dict[str, Any], other: ProjectConfig, source: str | Path
+) -> None:
+    """Raise a one-line InputError if ``other`` builds a different network than ``run``.
+
+    ``run`` may be a config or a checkpoint's stored config dict; only its model section is
+    compared, so a checkpoint stays readable when another stage's settings change.
+    """
+    run_dict = to_dict(run) if isinstance(run, ProjectConfig) else run
+    difference = model_difference(run_dict.get("model", {}), to_dict(other.model))
     if difference is not None:
         raise InputError(
             source,
-            f"the model settings of the run (preset '{run.name}')",
+            f"the model settings of the run (preset '{run_dict.get('name')}')",
             f"preset '{other.name}' with {difference}",
         )
 
@@ -156,7 +162,7 @@ def load_run(
     if not path.is_file():
         raise MissingFileError(path, f"a '{checkpoint}' checkpoint in the run folder")
     payload = load_checkpoint(path)
-    check_same_model(config, config_from_dict(payload["config"], str(path)), path)
+    check_same_model(payload["config"], config, path)
     generator = build_generator(config.model)
     generator.load_state_dict(payload["generator"])
     return config, generator.to(device).eval()

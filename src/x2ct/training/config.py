@@ -82,6 +82,9 @@ class TrainConfig:
     """Maximum relative gain and offset jitter of each X-ray (in [0, 1] units)."""
     max_minutes: float | None = None
     """Time budget of this invocation: stop cleanly after the step that exceeds it."""
+    fit_schedule_to_budget: bool = False
+    """With max_minutes: after the first epoch, shrink epochs_constant and epochs_decay in
+    proportion so that the whole schedule (decay included) fits the remaining budget."""
     max_steps: int | None = None
     """Stop cleanly once this many steps (over the whole run, resumes included) are done."""
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -148,8 +148,69 @@ class RunLogger:
             tmp.write_bytes(data)
         return path
 
+    def __enter__(self) -> RunLogger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Flush and close TensorBoard."""
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+class Reporter:
+    """Rank 0's rich progress bar (steps, ETA, losses) and console lines; silent when disabled."""
+
+    def __init__(self, enabled: bool, total: int, completed: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.completed = completed
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Reporter:
+        if self.enabled:
+            from x2ct.cli.common import progress
+
+            self._progress = progress()
+            self._progress.__enter__()
+            self._task = self._progress.add_task(
+                "training", total=self.total, completed=self.completed, status=""
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+            self._progress = None
+
+    def set_total(self, total: int) -> None:
+        """Change the number of steps the bar counts to (a schedule fitted to a budget)."""
+        self.total = total
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
+    def advance(self, epoch: int, epochs: int, losses: dict[str, float]) -> None:
+        """One step done in 0-based ``epoch``; show the current losses."""
+        if self._progress is None:
+            return
+        status = f"G {losses['loss_g']:.4f}"
+        if losses.get("loss_d"):
+            status += f"  D {losses['loss_d']:.4f}"
+        self._progress.update(
+            self._task, advance=1, description=f"epoch {epoch + 1}/{epochs}", status=status
+        )
+
+    def print(self, text: str) -> None:
+        """A console line (above the bar while it runs)."""
+        if not self.enabled:
+            return
+        if self._progress is not None:
+            self._progress.console.print(text, highlight=False, soft_wrap=True)
+        else:
+            from x2ct.cli.common import console
+
+            console.print(text, highlight=False, soft_wrap=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from x2ct.atomic import write_text
 from x2ct.config import ProjectConfig, save_config
+from x2ct.config.schema import to_dict
 from x2ct.errors import InputError
 from x2ct.training.checkpoint import (
     CHECKPOINT_DIR,
@@ -52,10 +53,22 @@ def open_run(out: Path, config: ProjectConfig, resume: bool) -> dict[str, Any] |
     if not last.is_file():
         return None
     payload = load_checkpoint(last)
-    from x2ct.config import config_from_dict
-
-    check_same_model(config_from_dict(payload["config"], str(last)), config, last)
+    check_same_model(payload["config"], config, last)
     return payload
+
+
+def changed_settings(previous: dict[str, Any], config: ProjectConfig) -> list[str]:
+    """``section.key old -> new`` for every setting that differs from a checkpoint's config."""
+    current = to_dict(config)
+    changes = []
+    for section, values in current.items():
+        old_values = previous.get(section)
+        if not isinstance(values, dict) or not isinstance(old_values, dict):
+            continue
+        for key, value in values.items():
+            if old_values.get(key) != value:
+                changes.append(f"{section}.{key} {old_values.get(key)!r} -> {value!r}")
+    return changes
 
 
 def write_run_files(

@@ -9,7 +9,8 @@ i.e. the points e = N - 1 (factor 1) and e = N + M (factor 0, not trained) are t
 straight line and every decay epoch lies strictly between them: the first decay epoch trains at
 M / (M + 1) of the base rate, the last one at 1 / (M + 1). No training epoch has a learning rate
 of 0 (the original code's off-by-one gave its last epoch lr = 0). The rate is a pure function of
-the epoch index, so a resumed run uses exactly the rates of an uninterrupted one.
+the epoch index, so a resumed run uses exactly the rates of an uninterrupted one (a schedule
+fitted to a time budget is decided once, after the first epoch, and saved in the checkpoint).
 """
 
 from __future__ import annotations
@@ -43,6 +44,20 @@ def lr_factor(epoch: int, epochs_constant: int, epochs_decay: int) -> float:
 def lr_at(epoch: int, cfg: TrainConfig) -> float:
     """Learning rate of both optimisers during 0-based ``epoch``."""
     return cfg.lr * lr_factor(epoch, cfg.epochs_constant, cfg.epochs_decay)
+
+
+def fit_schedule(epochs_constant: int, epochs_decay: int, epochs_fit: int) -> tuple[int, int]:
+    """Shrink (N, M) in proportion to ``epochs_fit`` epochs in total (never grows it).
+
+    Used with a time budget after the first epoch (``train.fit_schedule_to_budget``): N' keeps
+    at least that first, constant-rate epoch. A schedule without constant epochs is kept.
+    """
+    total = epochs_constant + epochs_decay
+    if epochs_fit >= total or epochs_constant < 1:
+        return epochs_constant, epochs_decay
+    fitted = max(1, epochs_fit)
+    constant = min(fitted, max(1, round(fitted * epochs_constant / total)))
+    return constant, fitted - constant
 
 
 def set_lr(optimizers: Iterable[torch.optim.Optimizer], lr: float) -> None:

@@ -18,12 +18,36 @@ from typing import Any
 
 import torch
 
+from x2ct.errors import InputError
 from x2ct.losses import LossWeights, discriminator_loss, generator_loss
+from x2ct.models.config import ModelConfig
+
+Builder = Callable[[ModelConfig, bool], tuple[torch.nn.Module, torch.nn.Module | None]]
+"""Makes (generator, discriminator or None) from the model config and ``train.adversarial``."""
 
 LOSS_KEYS = ("loss_g", "g_gan", "g_mse", "g_proj", "loss_d", "d_real", "d_fake")
 """Names of the per-step losses (d_* are 0 without the adversarial term)."""
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def build_networks(model: ModelConfig, adversarial: bool) -> tuple[torch.nn.Module, Any]:
+    """The generator and (if ``adversarial``) the discriminator of ``x2ct.models``."""
+    from x2ct.models import build_discriminator, build_generator
+
+    return build_generator(model), build_discriminator(model) if adversarial else None
+
+
+def enable_checkpointing(generator: torch.nn.Module) -> None:
+    """Switch on the generator's gradient checkpointing (refused if it has none)."""
+    if hasattr(generator, "set_gradient_checkpointing"):
+        generator.set_gradient_checkpointing(True)
+    elif hasattr(generator, "gradient_checkpointing"):
+        generator.gradient_checkpointing = True
+    else:
+        raise InputError(
+            "train.gradient_checkpointing", "a generator that supports it", "one that does not"
+        )
 
 
 def autocast_factory(amp: str, device: torch.device) -> Callable[[], Any]:

@@ -2,13 +2,11 @@
 
 Metrics are the seed's Table 1 (``x2ct.metrics.table1(real01, fake01)``, DESIGN.md) on
 fake = clip(G output, 0, 1) and real = the [0, 1] target; the dataset value of a metric is the
-mean over cases. If ``x2ct.metrics`` does not provide ``table1`` (an installation without the
-evaluation stage), a subset of the same definitions is computed here (``basic_metrics``).
+mean over cases (as the seed's test script computes it).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -16,52 +14,11 @@ import torch
 
 from x2ct.training.distributed import DistContext, gather_objects
 
-CT_RANGE = 2500.0
-PEAK = 4095.0
-"""Table 1's PSNR peak (the original test script's, not the data range)."""
-
-
-def basic_metrics(real01: np.ndarray, fake01: np.ndarray) -> dict[str, float]:
-    """MAE0, MSE0, MAE, MSE, CosineSimilarity, PSNR-3D and SSIM as Table 1 defines them.
-
-    Args:
-        real01, fake01: (D, H, W) volumes in [0, 1].
-    """
-    from skimage.metrics import structural_similarity
-
-    real = np.asarray(real01, dtype=np.float64)
-    fake = np.asarray(fake01, dtype=np.float64)
-    diff = real - fake
-    norms = np.linalg.norm(real) * np.linalg.norm(fake)
-    # Table 1 truncates to int32 on the 0..2500 scale before the CT-scale errors.
-    ct_diff = (real * CT_RANGE).astype(np.int32) - (fake * CT_RANGE).astype(np.int32)
-    mse_ct = float(np.mean(ct_diff.astype(np.float64) ** 2))
-    ssim = [
-        structural_similarity(
-            np.moveaxis(real, axis, -1),
-            np.moveaxis(fake, axis, -1),
-            data_range=1.0,
-            channel_axis=-1,
-        )
-        for axis in range(3)
-    ]
-    return {
-        "MAE0": float(np.mean(np.abs(diff))),
-        "MSE0": float(np.mean(diff**2)),
-        "MAE": float(np.mean(np.abs(ct_diff))),
-        "MSE": mse_ct,
-        "CosineSimilarity": float(np.sum(real * fake) / norms) if norms > 0 else 0.0,
-        "PSNR-3D": 100.0 if mse_ct == 0 else 20.0 * math.log10(PEAK / math.sqrt(mse_ct)),
-        "SSIM": float(np.mean(ssim)),
-    }
-
 
 def case_metrics(real01: np.ndarray, fake01: np.ndarray) -> dict[str, float]:
     """Table 1 metrics of one case ((D, H, W) volumes in [0, 1])."""
-    try:
-        from x2ct.metrics import table1
-    except ImportError:
-        return basic_metrics(real01, fake01)
+    from x2ct.metrics import table1
+
     return {key: float(value) for key, value in table1(real01, fake01).items()}
 
 

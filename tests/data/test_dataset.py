@@ -1,0 +1,159 @@
+"""CaseDataset: scaling, resizing, the original X2CT layout, augmentation and bad folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from x2ct.data.dataset import Augmentation, CaseDataset, check_case
+from x2ct.data.hdf5 import CaseData, write_case
+from x2ct.errors import InputError, MissingFileError
+
+
+def _folder(root: Path, cases: dict[str, CaseData], train: list[str], test: list[str]) -> Path:
+    for name, data in cases.items():
+        write_case(root / name / "ct_xray_data.h5", data)
+    (root / "train.txt").write_text("\n".join(train) + "\n")
+    (root / "test.txt").write_text("\n".join(test) + "\n")
+    return root
+
+
+def _case(size: int = 8, seed: int = 0) -> CaseData:
+    rng = np.random.default_rng(seed)
+    ct = rng.uniform(-100, 3000, size=(size,) * 3).astype(np.float32)
+    xray1 = rng.integers(0, 256, size=(size, size), dtype=np.uint8)
+    xray2 = rng.integers(0, 256, size=(size, size), dtype=np.uint8)
+    return CaseData(np.maximum(ct, 0), xray1, xray2)
+
+
+def test_item_scaling_and_shapes(tmp_path):
+    case = _case(8)
+    root = _folder(tmp_path, {"a": case}, ["a"], ["a"])
+    item = CaseDataset.from_folder(root, "train", 8)[0]
+    assert item["ct"].shape == (1, 8, 8, 8) and item["ct"].dtype == torch.float32
+    assert item["xray1"].shape == (1, 8, 8) and item["xray2"].shape == (1, 8, 8)
+    expected = np.clip(case.ct, 0, 2500) / 2500
+    np.testing.assert_allclose(item["ct"][0].numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(item["xray1"][0].numpy(), case.xray1 / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(item["xray2"][0].numpy(), case.xray2 / 255.0, rtol=1e-6)
+    assert item["case"] == "a" and item["index"] == 0
+
+
+def test_factor_two_resize_is_a_block_average(tmp_path):
+    case = _case(16, seed=1)
+    root = _folder(tmp_path, {"a": case}, ["a"], ["a"])
+    item = CaseDataset.from_folder(root, "test", 8)[0]
+    target = np.clip(case.ct, 0, 2500) / 2500
+    blocks = target.reshape(8, 2, 8, 2, 8, 2).mean(axis=(1, 3, 5))
+    np.testing.assert_allclose(item["ct"][0].numpy(), blocks, rtol=1e-5, atol=1e-6)
+    image = case.xray1 / 255.0
+    np.testing.assert_allclose(
+        item["xray1"][0].numpy(), image.reshape(8, 2, 8, 2).mean(axis=(1, 3)), atol=1e-6
+    )
+
+
+def test_original_x2ct_layout_without_extras(tmp_path):
+    # The original files: ct / xray1 / xray2 only, no attributes; lists in another folder.
+    path = tmp_path / "LIDC" / "c1" / "ct_xray_data.h5"
+    path.parent.mkdir(parents=True)
+    with h5py.File(path, "w") as handle:
+        handle["ct"] = np.full((8, 8, 8), 1024.0)
+        handle["xray1"] = np.full((8, 8), 255, np.uint8)
+        handle["xray2"] = np.zeros((8, 8), np.uint8)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "train.txt").write_text("c1\n")
+    data = CaseDataset.from_folder(tmp_path / "LIDC", "train", 4, list_path=lists / "train.txt")
+    item = data[0]
+    assert torch.allclose(item["ct"], torch.full((1, 4, 4, 4), 1024 / 2500))
+    assert torch.all(item["xray1"] == 1.0) and torch.all(item["xray2"] == 0.0)
+
+
+def test_augmentation_is_consistent_and_repeatable(tmp_path):
+    size = 8
+    rng = np.random.default_rng(2)
+    ct = rng.uniform(0, 2500, size=(size,) * 3).astype(np.float32)
+    target = ct / 2500
+    xray1 = np.round(target.mean(axis=1) * 255).astype(np.uint8)
+    xray2 = np.round(target.mean(axis=2) * 255).astype(np.uint8)
+    root = _folder(tmp_path, {"a": CaseData(ct, xray1, xray2)}, ["a"], ["a"])
+    flip_only = CaseDataset.from_folder(root, "train", size, augmentation=Augmentation(flip=1.0))
+    item = flip_only[(0, 3)]
+    np.testing.assert_allclose(item["ct"][0].numpy(), target[:, :, ::-1], rtol=1e-6)
+    np.testing.assert_allclose(item["xray1"][0].numpy(), xray1[:, ::-1] / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(item["xray2"][0].numpy(), xray2 / 255.0, rtol=1e-6)
+    jitter = CaseDataset.from_folder(
+        root, "train", size, augmentation=Augmentation(flip=0.5, intensity=0.2), seed=5
+    )
+    first, again, other = jitter[(0, 1)], jitter[(0, 1)], jitter[(0, 2)]
+    assert torch.equal(first["xray1"], again["xray1"]) and torch.equal(first["ct"], again["ct"])
+    assert not torch.equal(first["xray2"], other["xray2"])
+    assert float(first["xray1"].min()) >= 0.0 and float(first["xray1"].max()) <= 1.0
+
+
+def test_missing_train_list(tmp_path):
+    (tmp_path / "test.txt").write_text("a\n")
+    with pytest.raises(MissingFileError, match=r"train\.txt"):
+        CaseDataset.from_folder(tmp_path, "train", 8)
+
+
+def test_case_without_hdf5(tmp_path):
+    root = _folder(tmp_path, {"a": _case()}, ["a", "ghost"], ["a"])
+    with pytest.raises(MissingFileError, match=r"ghost.*ct_xray_data\.h5"):
+        CaseDataset.from_folder(root, "train", 8)
+
+
+def test_empty_list(tmp_path):
+    root = _folder(tmp_path, {"a": _case()}, [], ["a"])
+    with pytest.raises(InputError, match="empty list"):
+        CaseDataset.from_folder(root, "train", 8)
+
+
+def _write_raw(path: Path, **datasets: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as handle:
+        for name, value in datasets.items():
+            handle[name] = value
+    return path
+
+
+@pytest.mark.parametrize(
+    ("datasets", "message"),
+    [
+        ({"ct": np.zeros((4, 4, 4)), "xray1": np.zeros((4, 4), np.uint8)}, "missing xray2"),
+        (
+            {"ct": np.zeros((4, 4)), "xray1": np.zeros((4, 4)), "xray2": np.zeros((4, 4))},
+            r"ct as a \(D, H, W\) volume",
+        ),
+        (
+            {"ct": np.zeros((4, 4, 4)), "xray1": np.zeros((4, 4, 3)), "xray2": np.zeros((4, 4))},
+            "xray1 as a 2D image",
+        ),
+        (
+            {"ct": np.zeros((8, 8, 8)), "xray1": np.zeros((8, 8)), "xray2": np.zeros((8, 16))},
+            "xray2 with the aspect ratio",
+        ),
+    ],
+)
+def test_unusable_case_files(tmp_path, datasets, message):
+    path = _write_raw(tmp_path / "a" / "ct_xray_data.h5", **datasets)
+    with pytest.raises(InputError, match=message) as info:
+        check_case(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_non_cubic_ct_with_matching_views_is_resized(tmp_path):
+    # A (D, H, W) = (16, 8, 8) box with views of the same aspect: stretched to the cube.
+    path = _write_raw(
+        tmp_path / "a" / "ct_xray_data.h5",
+        ct=np.full((16, 8, 8), 2500.0),
+        xray1=np.zeros((16, 8), np.uint8),
+        xray2=np.zeros((16, 8), np.uint8),
+    )
+    assert check_case(path)[0] == (16, 8, 8)
+    (tmp_path / "train.txt").write_text("a\n")
+    assert CaseDataset.from_folder(tmp_path, "train", 8)[0]["ct"].shape == (1, 8, 8, 8)
