@@ -40,6 +40,7 @@ def pipeline(tmp_path_factory):
         mesh=True,
         level=-500.0,
         truth=case_path(root / "data", case),
+        measure=True,
     )
     return {"root": root, "config": config, "case": case, "evaluation": evaluation, "recon": recon}
 
@@ -85,3 +86,6 @@ def test_reconstruction_outputs(pipeline):
     figure = Image.open(recon["figure"])
     assert figure.size[0] > 800
     assert set(TABLE1_KEYS) <= set(recon["metrics"])
+    # A briefly trained tiny model shows no spine: the measures report that in one line.
+    measures = recon["measures"]
+    assert "summary" in measures or "expected" in measures["error"]

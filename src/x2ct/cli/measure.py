@@ -60,14 +60,11 @@ def measure(
     Writes OUT/measures.csv (one row per vertebra), OUT/measures.json (everything) and
     OUT/measures.png (endplates and angles on coronal and sagittal views).
     """
-    import csv
     import dataclasses
-    import io
-    import json
 
-    from x2ct.atomic import write_text
     from x2ct.config import ProjectConfig, apply_overrides, load_config
-    from x2ct.measures import draw_measures, measure_volume
+    from x2ct.measures import measure_volume
+    from x2ct.measures.output import summary_lines, write_measures
     from x2ct.prepare.labels import check_integer_labels, resolve, to_common_ids
 
     project = load_config(config) if config else ProjectConfig()
@@ -83,30 +80,7 @@ def measure(
         preset, ids = resolve(spine_labels, "ctspine1k")
         label_volume = label_volume.with_array(to_common_ids(label_volume.array, preset, ids))
     result = measure_volume(ct, label_volume, settings)
-    rows = result.per_vertebra_rows()
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    write_text(out / "measures.csv", buffer.getvalue())
-    write_text(out / "measures.json", json.dumps(result.to_dict(), indent=1))
-    draw_measures(ct, result, out / "measures.png", dpi=settings.figure_dpi)
-    measured = [v for v in result.vertebrae if v.measured]
-    console.print(
-        f"{len(measured)} of {len(result.vertebrae)} vertebrae measured"
-        + (
-            f", Cobb {result.cobb_deg:.1f} deg ({result.cobb_upper_end}-{result.cobb_lower_end})"
-            if result.cobb_deg is not None
-            else ""
-        )
-        + (f", lordosis {result.lordosis_deg:.1f} deg" if result.lordosis_deg is not None else ""),
-        highlight=False,
-    )
-    for v in result.vertebrae:
-        if v.genant_grade:
-            console.print(
-                f"{v.level}: Genant grade {v.genant_grade} ({v.deformity_type}, {100 * v.height_loss:.0f} % height loss)",
-                highlight=False,
-            )
+    write_measures(ct, result, out, dpi=settings.figure_dpi)
+    for line in summary_lines(result):
+        console.print(line, highlight=False)
     console.print(f"wrote {out}/measures.csv, measures.json, measures.png", highlight=False)

@@ -36,6 +36,14 @@ def reconstruct(
     pixel_spacing: float = typer.Option(
         None, "--pixel-spacing", help="Detector pixel size in mm when the files do not state it."
     ),
+    measure: bool = typer.Option(
+        False,
+        "--measure",
+        help="Also measure body heights, wedge and Cobb angles of the reconstruction.",
+    ),
+    lowest_level: str = typer.Option(
+        None, "--lowest-level", help="With --measure: name of the lowest vertebra shown (e.g. L5)."
+    ),
     device: str = typer.Option("cpu", help="cpu or cuda."),
 ) -> None:
     """Reconstruct a CT-like volume of the spine from a frontal and a lateral radiograph."""
@@ -53,6 +61,8 @@ def reconstruct(
         intensity,
         pixel_spacing,
         device,
+        measure,
+        lowest_level,
     )
     console.print(
         f"volume  {outputs['volume']}  ({outputs['voxel_mm']:.3g} mm voxels)", highlight=False
@@ -63,6 +73,10 @@ def reconstruct(
             highlight=False,
         )
     console.print(f"figure  {outputs['figure']}", highlight=False)
+    if "measures" in outputs:
+        found = outputs["measures"]
+        for line in found.get("summary", [f"measures: {found.get('error')}"]):
+            console.print(f"measure {line}", highlight=False)
     if "metrics" in outputs:
         m = outputs["metrics"]
         console.print(

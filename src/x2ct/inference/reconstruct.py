@@ -54,6 +54,24 @@ def prepare_radiograph(
         raise InputError(radiograph.source, exc.expected, exc.found) from None
 
 
+def measure_reconstruction(
+    hu: np.ndarray, affine: np.ndarray, config, out_dir: Path, lowest_level: str | None
+) -> dict[str, Any]:
+    """Clinical measures of a reconstruction (no labels) written to ``out_dir``; a summary back."""
+    from x2ct.measures import measure_volume
+    from x2ct.measures.output import summary_lines, write_measures
+    from x2ct.volume import Volume
+
+    settings = dataclasses.replace(config.measure, lowest_level=lowest_level)
+    volume = Volume(hu, affine)
+    try:
+        measures = measure_volume(volume, None, settings)
+    except InputError as exc:
+        return {"error": str(exc)}
+    paths = write_measures(volume, measures, out_dir, settings.figure_dpi)
+    return {"summary": summary_lines(measures), **{k: str(v) for k, v in paths.items()}}
+
+
 def load_truth(path: Path, size: int) -> np.ndarray:
     """A ground-truth CT on the prediction's grid, in [0, 1]: a prepared case (.h5) or a volume
     covering the same cube (NIfTI / DICOM, resized to size^3)."""
@@ -83,12 +101,16 @@ def reconstruct(
     intensity: str | None = None,
     pixel_spacing_mm: float | None = None,
     device: str = "cpu",
+    measure: bool = False,
+    lowest_level: str | None = None,
 ) -> dict[str, Any]:
     """Reconstruct a volume from two radiographs; returns the output paths and a summary.
 
     Writes ``volume.nii.gz`` (HU, int16; isotropic voxels of the training cube, centred at the
     origin of patient space), ``inputs/`` (the preprocessed views), ``reconstruction.png``, and
-    with ``mesh`` ``bone.stl`` (mm); with ``truth`` also ``metrics.json``.
+    with ``mesh`` ``bone.stl`` (mm); with ``truth`` also ``metrics.json``; with ``measure`` the
+    clinical measures of the reconstruction in ``measures/`` (vertebrae found without labels,
+    named from ``lowest_level`` when given, e.g. 'L5').
     """
     from PIL import Image
 
@@ -129,6 +151,10 @@ def reconstruct(
         }
         write_text(out_dir / "metrics.json", json.dumps(scores, indent=1, default=float) + "\n")
         outputs["metrics"] = scores
+    if measure:
+        outputs["measures"] = measure_reconstruction(
+            hu, affine, predictor.config, out_dir / "measures", lowest_level
+        )
     title = f"{Path(frontal).name} + {Path(lateral).name} -> {Path(run_dir).name} ({checkpoint})"
     outputs["figure"] = str(
         reconstruction_figure(
