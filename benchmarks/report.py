@@ -1,0 +1,248 @@
+"""BENCHMARKS.md from the JSON that the benchmark scripts write (no number is typed by hand).
+
+.venv/bin/python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _missing(name: str, command: str) -> list[str]:
+    return [f"*Not measured yet: run `{command}`.*", ""]
+
+
+def _met(value: float, target: float, lower_is_better: bool = True) -> str:
+    ok = value <= target if lower_is_better else value >= target
+    return "met" if ok else "missed"
+
+
+def phantoms() -> list[str]:
+    data = _load("phantoms_speed")
+    out = [
+        "## Synthetic phantoms",
+        "",
+        "`benchmarks/phantoms_speed.py`: one 256 x 256 x 200 phantom on one core.",
+        "",
+    ]
+    if not data:
+        return out + _missing("phantoms_speed", "benchmarks/phantoms_speed.py")
+    median = data["median_seconds"]
+    return out + [
+        "| measure | value | target |",
+        "|---|---:|---|",
+        f"| median generation time ({data['seeds']} seeds) | {median:.2f} s | <= 2 s, {_met(median, 2.0)} |",
+        f"| slowest seed | {data['max_seconds']:.2f} s | |",
+        f"| baseline in the same process (allocate + noise only) | {data['baseline_seconds']:.2f} s | ratio {data['ratio_to_baseline']:.1f} |",
+        f"| generate and write one case (NIfTI, gzip) | {data['generate_and_write_seconds']:.2f} s | |",
+        "",
+    ]
+
+
+def prepare() -> list[str]:
+    data = _load("prepare_speed")
+    out = [
+        "## prepare: one clinical-size case",
+        "",
+        "`benchmarks/prepare_speed.py`: a 512 x 512 x 300 CT with labels through the whole per-case pipeline (median of runs).",
+        "",
+    ]
+    if not data:
+        return out + _missing("prepare_speed", "benchmarks/prepare_speed.py")
+    median = data["median_seconds"]
+    rows = [f"| {stage} | {seconds:.3f} |" for stage, seconds in median.items() if stage != "total"]
+    return out + [
+        f"Case: {data['case']}; output: {data['output']}; {data['threads']} threads, THP_MEM_ALLOC_ENABLE={data['THP_MEM_ALLOC_ENABLE']}.",
+        "",
+        "| stage | median s |",
+        "|---|---:|",
+        *rows,
+        f"| **total** | **{median['total']:.2f}** (target <= 3 s, {_met(median['total'], 3.0)}) |",
+        "",
+    ]
+
+
+def drr() -> list[str]:
+    data = _load("drr_speed")
+    out = [
+        "## DRR rendering",
+        "",
+        "`benchmarks/drr_speed.py`: x2ct's Joseph renderer against a naive trilinear `grid_sample` ray march in the same process.",
+        "",
+    ]
+    if not data:
+        return out + _missing("drr_speed", "benchmarks/drr_speed.py")
+    case = data["cases"]["ct512"]
+    batch = data["cases"].get("batch128", {})
+    settings = data["settings"]
+    lines = out + [
+        f"Volume: {case['volume']}; {case['views']}; {settings['threads']} threads, THP_MEM_ALLOC_ENABLE={settings['THP_MEM_ALLOC_ENABLE']}.",
+        "",
+        "| renderer | median s | note |",
+        "|---|---:|---|",
+        f"| x2ct, cone beam | {case['median_x2ct_s']:.3f} | target <= 0.5 s, {_met(case['median_x2ct_s'], 0.5)} |",
+        f"| x2ct, cone beam, one thread | {case['median_x2ct_one_thread_s']:.3f} | |",
+        f"| x2ct, parallel beam | {case['median_x2ct_parallel_s']:.3f} | |",
+        f"| naive grid_sample march (baseline) | {case['median_baseline_s']:.3f} | x2ct is {case['speedup_vs_baseline']:.1f}x faster |",
+        "",
+        f"Agreement with the baseline: NCC {min(case['ncc_frontal_lateral']):.6f}, largest difference {case['max_abs_difference_over_max']:.1e} of the maximum.",
+    ]
+    if batch:
+        lines += [
+            f"Training-set batch ({batch['volume']}, {batch['views']}): forward {batch['median_forward_s']:.3f} s "
+            f"({batch['median_forward_per_case_s'] * 1000:.0f} ms per case), forward + backward {batch['median_forward_backward_s']:.3f} s.",
+        ]
+    return [*lines, ""]
+
+
+def diffdrr() -> list[str]:
+    data = _load("drr_vs_diffdrr")
+    out = [
+        "## DRR against DiffDRR 0.6.1",
+        "",
+        "`benchmarks/drr_vs_diffdrr.py` (installs DiffDRR itself): same CT, same geometry, same process.",
+        "",
+    ]
+    if not data:
+        return out + _missing("drr_vs_diffdrr", "benchmarks/drr_vs_diffdrr.py")
+    timing_rows = [
+        f"| {name} | {seconds:.3f} |" for name, seconds in data.get("median_seconds", {}).items()
+    ]
+    ncc = data.get("ncc_vs_siddon", {})
+    return out + [
+        f"Volume: {data['volume']}. Attenuation: {data.get('attenuation', '')}.",
+        "",
+        "| renderer | median s (both views) |",
+        "|---|---:|",
+        *timing_rows,
+        "",
+        f"- x2ct is **{data['speedup_vs_trilinear']:.1f}x** faster than DiffDRR's trilinear renderer (target >= 30x, "
+        f"{_met(data['speedup_vs_trilinear'], 30.0, lower_is_better=False)}) and {data['speedup_vs_siddon']:.1f}x faster than its Siddon renderer.",
+        "- NCC against DiffDRR Siddon: "
+        + ", ".join(f"{view} {value:.5f}" for view, value in ncc.items())
+        + f" (target >= 0.99, {_met(data['ncc_vs_siddon_min'], 0.99, lower_is_better=False)}).",
+        "",
+    ]
+
+
+def generator() -> list[str]:
+    data = _load("generator_speed")
+    out = [
+        "## Generator at paper size (128^3)",
+        "",
+        "`benchmarks/generator_speed.py`: the same weights arranged as the original (every decoder output computed) and as x2ct builds it, in one process.",
+        "",
+    ]
+    if not data:
+        return out + _missing("generator_speed", "benchmarks/generator_speed.py")
+    rows = [
+        f"| {name} | {m['median_wall_s']:.2f} | {m['median_cpu_s']:.2f} | {m['peak_gb']:.2f} |"
+        for name, m in data["measurements"].items()
+    ]
+    ratios = data["ratios"]
+    return out + [
+        f"{data['generator_parameters']:,} generator parameters; largest difference of the fused outputs "
+        f"{data['max_abs_fused_difference']:.1e} (output max {data['fused_output_max']:.2f}); "
+        f"{data['settings']['threads']} threads.",
+        "",
+        "| arrangement | median wall s | median CPU s | peak GB |",
+        "|---|---:|---:|---:|",
+        *rows,
+        "",
+        *[f"- {name}: {value:.2f}x" for name, value in ratios.items()],
+        "",
+    ]
+
+
+def train_step() -> list[str]:
+    data = _load("train_step")
+    out = [
+        "## Training step per preset",
+        "",
+        "`benchmarks/train_step.py`: one G + D step (G step with D frozen, then D step, Adam) at batch 1.",
+        "",
+    ]
+    if not data:
+        return out + _missing("train_step", "benchmarks/train_step.py")
+    rows = [
+        f"| {r['preset']} | {r['input_size']}^3 | {r['generator_parameters']:,} | {r['discriminator_parameters']:,} | "
+        f"{r['gan_step_s']:.3f} | {r['cnn_step_s']:.3f} | {r['peak_rss_gb']:.2f} |"
+        for r in data["results"]
+    ]
+    return out + [
+        f"{data['threads']} thread(s), THP_MEM_ALLOC_ENABLE={data['thp_mem_alloc_enable']}, median of {data['repeats']}.",
+        "",
+        "| preset | size | G params | D params | GAN step s | G-only step s | peak GB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
+
+
+def measures() -> list[str]:
+    data = _load("measures_accuracy")
+    out = [
+        "## Clinical measures against phantom truth",
+        "",
+        "`benchmarks/measures_accuracy.py`: mean absolute errors over phantoms with fractures and scoliosis.",
+        "",
+    ]
+    if not data:
+        return out + _missing("measures_accuracy", "benchmarks/measures_accuracy.py")
+    keys = [
+        ("height_anterior_mae_mm", "Ha mm"),
+        ("height_middle_mae_mm", "Hm mm"),
+        ("height_posterior_mae_mm", "Hp mm"),
+        ("superior_sagittal_tilt_mae_deg", "sag deg"),
+        ("wedge_angle_mae_deg", "wedge deg"),
+        ("cobb_abs_error_deg", "Cobb deg"),
+        ("lordosis_abs_error_deg", "lordosis deg"),
+        ("grade_agreement", "grade"),
+    ]
+    rows = []
+    for condition, values in data["table"].items():
+        cells = [
+            f"{values[k]:.2f}" if isinstance(values.get(k), int | float) else "–" for k, _ in keys
+        ]
+        rows.append(
+            f"| {condition} | {values.get('vertebrae_paired', '')} | " + " | ".join(cells) + " |"
+        )
+    return out + [
+        f"{data['n_phantoms']} phantoms from seed {data['first_seed']}; {data['units']}.",
+        "",
+        "| condition | vertebrae | " + " | ".join(label for _, label in keys) + " |",
+        "|---|---:|" + "---:|" * len(keys),
+        *rows,
+        "",
+    ]
+
+
+def main() -> None:
+    sections = [phantoms(), prepare(), drr(), diffdrr(), generator(), train_step(), measures()]
+    header = [
+        "# Benchmarks",
+        "",
+        "Every number below is read from `benchmarks/results/*.json`, written by the scripts in `benchmarks/` "
+        "(`make bench` reruns them all one after the other and rebuilds this file). The machine: 2 CPU cores, "
+        "no GPU, torch 2.13.0 CPU build. Timings on these shared machines vary by 10-30 % between runs, so each "
+        "script reports medians and compares against a baseline measured in the same process. Quality numbers "
+        "(reconstruction accuracy) are in [docs/quality.md](docs/quality.md).",
+        "",
+    ]
+    text = "\n".join(header + [line for section in sections for line in section])
+    (ROOT / "BENCHMARKS.md").write_text(text.rstrip() + "\n")
+    print(f"wrote {ROOT / 'BENCHMARKS.md'}")
+
+
+if __name__ == "__main__":
+    main()
