@@ -117,6 +117,31 @@ def stage_prepare(args: argparse.Namespace, variant: str) -> dict[str, Any]:
     }
 
 
+def stage_common_split(args: argparse.Namespace) -> dict[str, Any]:
+    """One split for every data variant: the cases prepared in all of them, split once.
+
+    A case can fail in one variant only (an aligned cube has a fixed field of view, the paper
+    mode stretches any box), and every arm must be tested on the same cases.
+    """
+    from x2ct.data.hdf5 import case_path
+    from x2ct.data.split import grouped_split, write_split
+
+    names = sorted(p.name for p in (WORK / "phantoms" / "volumes").glob("*.nii.gz"))
+    cases = [n.removesuffix(".nii.gz") for n in names]
+    ready = [
+        c for c in cases if all(case_path(WORK / f"data-{v}", c).is_file() for v in DATA_VARIANTS)
+    ]
+    train, test = grouped_split(ready, ready, 0.8, args.seed)
+    for variant in DATA_VARIANTS:
+        write_split(WORK / f"data-{variant}", train, test)
+    return {
+        "cases": len(ready),
+        "train": len(train),
+        "test": len(test),
+        "dropped": sorted(set(cases) - set(ready)),
+    }
+
+
 def stage_train(args: argparse.Namespace, arm: str, epochs: int, name: str) -> dict[str, Any]:
     from x2ct.training.loop import train
 
@@ -215,6 +240,7 @@ def main() -> None:
     if "prepare" in stages:
         for variant in DATA_VARIANTS:
             run_stage(state, f"prepare-{variant}", stage_prepare, args, variant)
+        run_stage(state, "split", stage_common_split, args)
     if "train" in stages:
         for arm in ARMS:
             run_stage(state, f"train-{arm}", stage_train, args, arm, args.epochs, arm)
