@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from x2ct.data.hdf5 import REQUIRED, case_path, read_case, read_case_list
+from x2ct.data.hdf5 import REQUIRED, case_path, open_case, read_case, read_case_list
 from x2ct.data.scaling import stored_to_target
 from x2ct.errors import InputError, MissingFileError
 
@@ -68,19 +68,7 @@ def check_case(path: Path) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int,
     Raises:
         MissingFileError / InputError (one line) for a missing or unusable file.
     """
-    if not path.is_file():
-        raise MissingFileError(path, "a case file (listed in the case list)")
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as exc:
-        raise InputError(path, "a readable HDF5 file", f"a corrupt file ({exc})") from None
-    with handle:
-        missing = [name for name in REQUIRED if name not in handle]
-        if missing:
-            found = ", ".join(sorted(handle.keys())) or "no datasets"
-            raise InputError(
-                path, f"datasets {', '.join(REQUIRED)}", f"{found} (missing {', '.join(missing)})"
-            )
+    with open_case(path) as handle:
         shapes = {}
         for name in REQUIRED:
             item = handle[name]

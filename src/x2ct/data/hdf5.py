@@ -100,22 +100,31 @@ def _decode(key: str, value: Any) -> Any:
     return value
 
 
-def read_case(path: str | Path, load_mask: bool = True, load_ct: bool = True) -> CaseData:
-    """Read a case file; raises one-line errors for a missing/corrupt file or missing datasets."""
-    path = Path(path)
+def open_case(path: Path) -> h5py.File:
+    """Open a case file for reading after checking that it exists and holds ct, xray1, xray2.
+
+    Raises MissingFileError or InputError (one line, naming the file); use as a context manager.
+    """
     if not path.is_file():
         raise MissingFileError(path, f"a case file {CASE_FILE}")
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:
         raise InputError(path, "a readable HDF5 file", f"a corrupt file ({exc})") from None
-    with handle:
-        missing = [name for name in REQUIRED if name not in handle]
-        if missing:
-            found = ", ".join(sorted(handle.keys())) or "no datasets"
-            raise InputError(
-                path, f"datasets {', '.join(REQUIRED)}", f"{found} (missing {', '.join(missing)})"
-            )
+    missing = [name for name in REQUIRED if name not in handle]
+    if missing:
+        found = ", ".join(sorted(handle.keys())) or "no datasets"
+        handle.close()
+        raise InputError(
+            path, f"datasets {', '.join(REQUIRED)}", f"{found} (missing {', '.join(missing)})"
+        )
+    return handle
+
+
+def read_case(path: str | Path, load_mask: bool = True, load_ct: bool = True) -> CaseData:
+    """Read a case file; raises one-line errors for a missing/corrupt file or missing datasets."""
+    path = Path(path)
+    with open_case(path) as handle:
         ct = handle["ct"][()].astype(np.float32) if load_ct else np.empty((0, 0, 0), np.float32)
         xray1, xray2 = handle["xray1"][()], handle["xray2"][()]
         mask = handle["mask"][()] if load_mask and "mask" in handle else None

@@ -18,10 +18,10 @@ Public API:
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from x2ct.drr.config import DRRConfig
+from x2ct.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from x2ct.drr.geometry import (
@@ -55,13 +55,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(f"x2ct.drr.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'x2ct.drr' has no attribute {name!r}")
-
+__getattr__, __dir__ = lazy_exports("x2ct.drr", _LAZY, globals())
 
 __all__ = [
     "VIEWS",

@@ -6,8 +6,7 @@ grade, Cobb and sagittal angles (see docs/measures.md).
 Only the config is imported eagerly, so ``x2ct.config`` stays light.
 """
 
-from typing import Any
-
+from x2ct.lazy import lazy_exports
 from x2ct.measures.config import MeasureConfig
 
 __all__ = [
@@ -19,18 +18,14 @@ __all__ = [
     "measure_volume",
 ]
 
-_HOMES = {
-    "measure_volume": "x2ct.measures.measure",
-    "SpineMeasures": "x2ct.measures.records",
-    "VertebraMeasures": "x2ct.measures.records",
-    "compare_measures": "x2ct.measures.compare",
-    "draw_measures": "x2ct.measures.figure",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'x2ct.measures' has no attribute '{name}'")
+__getattr__, __dir__ = lazy_exports(
+    "x2ct.measures",
+    {
+        "measure_volume": "measure",
+        "SpineMeasures": "records",
+        "VertebraMeasures": "records",
+        "compare_measures": "compare",
+        "draw_measures": "figure",
+    },
+    globals(),
+)

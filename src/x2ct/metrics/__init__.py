@@ -12,8 +12,7 @@ Definitions and caveats: docs/metrics.md. The submodules are imported on first u
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from x2ct.lazy import lazy_exports
 
 _EXPORTS = {
     "TABLE1_KEYS": "compat",
@@ -34,12 +33,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"x2ct.metrics.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'x2ct.metrics' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports("x2ct.metrics", _EXPORTS, globals())

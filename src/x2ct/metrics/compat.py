@@ -25,27 +25,13 @@ import numpy as np
 
 from x2ct.data.scaling import CT_RANGE
 from x2ct.errors import InputError
+from x2ct.metrics.config import TABLE1_KEYS
 
 PEAK = 4095.0
 """Peak value of the seed's PSNR: the 12-bit maximum, not the 2500-wide target range."""
 
 ZERO_ERROR_PSNR = 100.0
 """PSNR (dB) that the seed assigns to a volume or slice with zero squared error."""
-
-TABLE1_KEYS: tuple[str, ...] = (
-    "MAE0",
-    "MSE0",
-    "MAE",
-    "MSE",
-    "CosineSimilarity",
-    "PSNR-3D",
-    "PSNR-1",
-    "PSNR-2",
-    "PSNR-3",
-    "PSNR-avg",
-    "SSIM",
-)
-"""Keys of ``table1`` (DECIDED in DESIGN.md), in the order of the seed's table."""
 
 EXTRA_KEYS: tuple[str, ...] = ("SSIM-1", "SSIM-2", "SSIM-3")
 """Per-axis SSIM values that ``table1`` also returns (their mean is ``SSIM``)."""

@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+Table1Key = Literal[
+    "MAE0",
+    "MSE0",
+    "MAE",
+    "MSE",
+    "CosineSimilarity",
+    "PSNR-3D",
+    "PSNR-1",
+    "PSNR-2",
+    "PSNR-3",
+    "PSNR-avg",
+    "SSIM",
+]
+"""Keys of ``x2ct.metrics.table1`` (DECIDED in DESIGN.md), in the order of the seed's table."""
+
+TABLE1_KEYS: tuple[str, ...] = get_args(Table1Key)
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,14 @@ Only the config is imported eagerly, so ``x2ct.config`` (which collects every st
 stays light; the generator and the writer load on first use.
 """
 
-from typing import Any
-
+from x2ct.lazy import lazy_exports
 from x2ct.phantoms.config import PhantomConfig
 
 __all__ = ["Phantom", "PhantomConfig", "generate_phantom", "write_phantoms"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("Phantom", "generate_phantom"):
-        from x2ct.phantoms import generate
-
-        return getattr(generate, name)
-    if name == "write_phantoms":
-        from x2ct.phantoms.writer import write_phantoms
-
-        return write_phantoms
-    raise AttributeError(f"module 'x2ct.phantoms' has no attribute '{name}'")
+__getattr__, __dir__ = lazy_exports(
+    "x2ct.phantoms",
+    {"Phantom": "generate", "generate_phantom": "generate", "write_phantoms": "writer"},
+    globals(),
+)

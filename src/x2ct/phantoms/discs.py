@@ -13,9 +13,9 @@ from dataclasses import replace
 import numpy as np
 
 from x2ct.phantoms.case import DiscSpec, VertebraSpec
-from x2ct.phantoms.sdf import Grid, box_around, corners, local_coords, relative
+from x2ct.phantoms.sdf import Grid, box_around, local_coords
 from x2ct.phantoms.spine import Pose
-from x2ct.phantoms.vertebra import Part, Raster, _oriented_box, body_sdf, bone_hu
+from x2ct.phantoms.vertebra import Part, Raster, _oriented_box, body_sdf, rasterise_parts
 
 VACUUM_HU = -750.0
 
@@ -116,18 +116,4 @@ def _sacrum_spec(l5: VertebraSpec) -> VertebraSpec:
 
 def rasterise_sacrum(pose: Pose, l5: VertebraSpec, grid: Grid) -> Raster | None:
     """Signed distance and HU of the sacrum (drawn as bone without a label)."""
-    plist = sacrum_parts(pose, l5)
-    boxes = [box_around(pose.to_p(corners(p.lo, p.hi)), grid, 1.0) for p in plist]
-    valid = [b for b in boxes if b is not None]
-    if not valid:
-        return None
-    box = tuple(
-        slice(min(b[k].start for b in valid), max(b[k].stop for b in valid)) for k in range(3)
-    )
-    q = local_coords(box, grid, pose.rotation, pose.origin)
-    sdf = np.full(q[0].shape, 1e3, dtype=np.float32)
-    for part, part_box in zip(plist, boxes, strict=True):
-        sub = relative(part_box, box) if part_box is not None else None
-        if sub is not None:
-            np.minimum(sdf[sub], part.sdf(tuple(x[sub] for x in q)), out=sdf[sub])
-    return Raster(box, sdf, bone_hu(sdf, q, pose, _sacrum_spec(l5)))
+    return rasterise_parts(pose, sacrum_parts(pose, l5), _sacrum_spec(l5), grid)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import x2ct
+from x2ct.measures.spine import genant_grade
 from x2ct.phantoms.anatomy import LEVELS
 from x2ct.phantoms.case import CaseSpec
 from x2ct.phantoms.sdf import Grid
@@ -46,15 +47,6 @@ CONVENTIONS = {
     "the centre",
     "label_connectivity": "each vertebra label is one 26-connected component",
 }
-
-
-def genant_grade(loss: float) -> int:
-    """Semi-quantitative grade (Genant 1993) of an anterior height loss fraction."""
-    if loss < 0.2:
-        return 0
-    if loss <= 0.25:
-        return 1
-    return 2 if loss <= 0.40 else 3
 
 
 def p_to_ras(vector: np.ndarray) -> list[float]:

@@ -250,7 +250,12 @@ class Raster:
 
 def rasterise(pose: Pose, spec: VertebraSpec, facets: Facets, grid: Grid) -> Raster | None:
     """Signed distance and HU of one vertebra in its box of the grid (None if outside the grid)."""
-    plist = parts(pose, spec, facets)
+    return rasterise_parts(pose, parts(pose, spec, facets), spec, grid)
+
+
+def rasterise_parts(pose: Pose, plist: list[Part], spec: VertebraSpec, grid: Grid) -> Raster | None:
+    """The union of ``plist`` (min of their signed distances) in the box of the grid that holds
+    them all, with bone HU for ``spec``; None when no part touches the grid."""
     boxes = [box_around(pose.to_p(corners(p.lo, p.hi)), grid, 1.0) for p in plist]
     valid = [b for b in boxes if b is not None]
     if not valid:
@@ -261,12 +266,9 @@ def rasterise(pose: Pose, spec: VertebraSpec, facets: Facets, grid: Grid) -> Ras
     q = local_coords(box, grid, pose.rotation, pose.origin)
     sdf = np.full(q[0].shape, 1e3, dtype=np.float32)
     for part, part_box in zip(plist, boxes, strict=True):
-        if part_box is None:
-            continue
-        sub = relative(part_box, box)
-        if sub is None:
-            continue
-        np.minimum(sdf[sub], part.sdf(tuple(x[sub] for x in q)), out=sdf[sub])
+        sub = relative(part_box, box) if part_box is not None else None
+        if sub is not None:
+            np.minimum(sdf[sub], part.sdf(tuple(x[sub] for x in q)), out=sdf[sub])
     return Raster(box, sdf, bone_hu(sdf, q, pose, spec))
 
 

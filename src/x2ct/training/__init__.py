@@ -13,8 +13,7 @@ configuration); the rest loads on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from x2ct.lazy import lazy_exports
 
 _EXPORTS = {
     "train": "loop",
@@ -27,12 +26,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"x2ct.training.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'x2ct.training' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports("x2ct.training", _EXPORTS, globals())

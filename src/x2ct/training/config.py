@@ -10,20 +10,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from x2ct.errors import InputError
+from x2ct.metrics.config import Table1Key
 
-MetricName = Literal[
-    "MAE0",
-    "MSE0",
-    "MAE",
-    "MSE",
-    "CosineSimilarity",
-    "PSNR-3D",
-    "PSNR-1",
-    "PSNR-2",
-    "PSNR-3",
-    "PSNR-avg",
-    "SSIM",
-]
+MetricName = Table1Key
+"""Validation metrics that may select the best checkpoint: the seed's Table 1 keys."""
 LOWER_IS_BETTER = frozenset({"MAE0", "MSE0", "MAE", "MSE"})
 """Validation metrics where a smaller value is better (the others: larger is better)."""
 

@@ -3,13 +3,8 @@ radiographs. Attributes load on first use so that ``x2ct.xray.config`` stays lig
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from x2ct.lazy import lazy_exports
 
 __all__ = ["preprocess", "preprocess_aligned", "preprocess_paper"]
 
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(importlib.import_module("x2ct.xray.preprocessing"), name)
-    raise AttributeError(f"module 'x2ct.xray' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports("x2ct.xray", dict.fromkeys(__all__, "preprocessing"), globals())
