@@ -33,8 +33,8 @@ from typing import Any
 # a training step from slowing down tenfold under contention (measured here).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from quality_report import write_report  # noqa: E402
-from x2ct.config import ProjectConfig, apply_overrides, load_config  # noqa: E402
+from quality_report import write_report
+from x2ct.config import ProjectConfig, apply_overrides, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work" / "quality"
