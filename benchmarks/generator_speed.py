@@ -14,10 +14,10 @@ measured in one fresh subprocess per arrangement and mode, so that one measureme
 does not count in another's.
 
 Settings (stated in the output and the JSON): THP_MEM_ALLOC_ENABLE=1 (PyTorch's huge pages for
-large CPU allocations; set before torch is imported) and, for the timings,
-``x2ct.models.runtime.keep_freed_memory()``: on these VMs each fresh 134 MB activation costs
-page faults, several seconds of kernel time per step for either arrangement; keeping freed
-memory in the heap removes that noise (``--system-malloc`` measures without it).
+large CPU allocations; set before torch is imported), the thread count, torch version. On these
+VMs fresh memory is slow to touch, so the kernel time of page faults (a few seconds per
+paper-size training step, for either arrangement) is part of the timings; the CPU time column
+includes it.
 
 ``--gan-step PRESET`` instead times one full GAN training step of a preset (G forward and
 backward with D frozen, Adam; D forward and backward on real and fake, Adam) at batch 1: the
@@ -48,7 +48,6 @@ import torch
 from x2ct.atomic import write_text
 from x2ct.models import ModelConfig, build_generator, count_parameters
 from x2ct.models.original import OriginalArrangement
-from x2ct.models.runtime import keep_freed_memory
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generator_speed.json"
 
@@ -120,7 +119,7 @@ def memory_probe(size: int, mode: str, kind: str, threads: int) -> None:
 
 
 def measure_memory(size: int, threads: int) -> dict[str, float]:
-    """Peak RSS (GB) of each (mode, arrangement) in its own fresh process, system malloc."""
+    """Peak RSS (GB) of each (mode, arrangement), each in its own fresh process."""
     peaks = {}
     for mode in ("forward", "train_step"):
         for kind in ("x2ct", "original"):
@@ -179,7 +178,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-train", action="store_true", help="forward pass only")
     parser.add_argument("--skip-memory", action="store_true", help="no memory subprocesses")
-    parser.add_argument("--system-malloc", action="store_true", help="time without keeping memory")
     parser.add_argument("--gan-step", metavar="PRESET", help="time a full G + D step of a preset")
     parser.add_argument("--probe", nargs=2, metavar=("MODE", "KIND"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -189,11 +187,9 @@ def main() -> None:
         memory_probe(args.size, args.probe[0], args.probe[1], args.threads)
         return
     torch.set_num_threads(args.threads)
-    kept = False if args.system_malloc else keep_freed_memory()
     settings = {
         "threads": torch.get_num_threads(),
         "thp_mem_alloc_enable": os.environ.get("THP_MEM_ALLOC_ENABLE"),
-        "keep_freed_memory": kept,
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -89,3 +89,18 @@ def test_reconstruction_outputs(pipeline):
     # A briefly trained tiny model shows no spine: the measures report that in one line.
     measures = recon["measures"]
     assert "summary" in measures or "expected" in measures["error"]
+
+
+def test_run_keeps_the_data_settings_for_reconstruction(pipeline, tmp_path):
+    from x2ct.inference.predictor import DataGeometry, Predictor
+
+    root = pipeline["root"]
+    manifest = json.loads((root / "data" / "manifest.json").read_text())
+    kept = json.loads((root / "run" / "data_settings.json").read_text())
+    assert kept == manifest["settings"]
+    predictor = Predictor.from_run(root / "run", "last")
+    assert predictor.geometry.prepare.field_mm == manifest["settings"]["prepare"]["field_mm"]
+    # The run's data settings win over its preset: a cube of another field of view is honoured.
+    other = {**kept, "prepare": {**kept["prepare"], "field_mm": 123.0}}
+    geometry = DataGeometry.from_settings(other, pipeline["config"])
+    assert geometry.prepare.field_mm == 123.0

@@ -61,6 +61,19 @@ def test_help_does_not_import_heavy_libraries():
     assert out.stdout.strip() == ""
 
 
+def test_reading_a_configuration_does_not_import_heavy_libraries():
+    # Every stage's config module is read with a configuration; their packages must stay light.
+    code = (
+        "import sys\n"
+        "from x2ct.config import load_config\n"
+        "load_config('paper')\n"
+        "heavy = [m for m in ('torch', 'monai', 'SimpleITK', 'skimage', 'h5py') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 def test_input_errors_become_one_line_and_exit_2():
     probe = typer.Typer()
 

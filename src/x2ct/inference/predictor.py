@@ -21,9 +21,8 @@ from x2ct.config.schema import from_dict
 from x2ct.drr.config import DRRConfig
 from x2ct.errors import InputError
 from x2ct.prepare.config import PrepareConfig
+from x2ct.training.run import DATA_SETTINGS_FILE as DATA_SETTINGS
 from x2ct.xray.config import XrayConfig
-
-DATA_SETTINGS = "data_settings.json"
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ class X2CTGenerator(nn.Module):
             run(self._view_part, level, view, x, skip)
             for view, x, skip in zip(VIEWS, state[:2], skips, strict=True)
         ]
-        average = torch.add(*compressed).mul_(0.5)
+        average = _Average.apply(*compressed)
         if recompute is not None:
             parts = [recompute.recipe(c) for c in compressed]
             recompute.register(average, lambda: torch.add(parts[0](), parts[1]()).mul_(0.5))
@@ -269,3 +269,20 @@ def _compress_with_skip(
     channels = x.shape[1]
     out = fastops.conv3d(x, weight[:, :channels], conv.bias)
     return instance_norm_relu_(skip.conv3d(weight[:, channels:]).add_to(out), rc)
+
+
+class _Average(torch.autograd.Function):
+    """(a + b) / 2 whose backward returns a separate gradient tensor for each input.
+
+    The InstanceNorm backward of each input overwrites its incoming gradient; autograd's own
+    addition would hand the same tensor to both.
+    """
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return torch.add(a, b).mul_(0.5)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        half = grad * 0.5
+        return half, half.clone()

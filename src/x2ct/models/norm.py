@@ -111,8 +111,11 @@ def _normalise(x: torch.Tensor, xhat: torch.Tensor, y: torch.Tensor | None) -> t
 
 
 def _backward(xhat: torch.Tensor, grad: torch.Tensor, rstd: torch.Tensor) -> torch.Tensor:
-    """dx = rstd * (g1 - E[g1] - xhat E[g1 xhat]) with g1 = grad where xhat > 0."""
-    grad_x = torch.empty_like(xhat, memory_format=torch.channels_last_3d)
+    """dx = rstd * (g1 - E[g1] - xhat E[g1 xhat]) with g1 = grad where xhat > 0.
+
+    Written over ``grad`` (channels-last-3d), which the caller must own.
+    """
+    grad_x = grad
     for n in range(xhat.shape[0]):
         xs, gs, dx = _matrix(xhat, n), _matrix(grad, n), _matrix(grad_x, n)
         chunks = _Chunks(xs)
@@ -135,7 +138,11 @@ def _backward(xhat: torch.Tensor, grad: torch.Tensor, rstd: torch.Tensor) -> tor
 
 
 class _InstanceNormReLU(torch.autograd.Function):
-    """x -> (xhat, relu(xhat)); x is overwritten by xhat, which is all backward keeps."""
+    """x -> (xhat, relu(xhat)); x is overwritten by xhat, which is all backward keeps.
+
+    Internal to the generator: the backward pass overwrites the incoming gradient of y, so y
+    must only feed operations whose backward returns a gradient tensor of its own.
+    """
 
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
@@ -149,6 +156,8 @@ class _InstanceNormReLU(torch.autograd.Function):
     @staticmethod
     def backward(ctx, _grad_xhat: torch.Tensor, grad_y: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         xhat, rstd = ctx.saved_tensors
+        # Every consumer of y inside the generator (convolutions, the fused average) hands back
+        # a gradient of its own, so it is overwritten instead of allocating another volume.
         grad_y = grad_y.contiguous(memory_format=torch.channels_last_3d)
         return _backward(xhat, grad_y, rstd)
 

@@ -27,6 +27,8 @@ from x2ct.training.checkpoint import (
 )
 
 SPLIT_FILE = "split.json"
+DATA_SETTINGS_FILE = "data_settings.json"
+DATA_MANIFEST = "manifest.json"
 
 
 def open_run(out: Path, config: ProjectConfig, resume: bool) -> dict[str, Any] | None:
@@ -74,7 +76,13 @@ def changed_settings(previous: dict[str, Any], config: ProjectConfig) -> list[st
 def write_run_files(
     out: Path, config: ProjectConfig, data: Path, train: list[str], test: list[str]
 ) -> str | None:
-    """Write config.yaml and split.json; return a warning if the training list changed on resume."""
+    """Write config.yaml, split.json and data_settings.json; return a warning if the training
+    list changed on resume.
+
+    data_settings.json is the ``settings`` of the prepared folder's manifest (cube field of view,
+    DRR geometry, X-ray preprocessing), so that a reconstruction from the run alone prepares new
+    radiographs as the training views were; it is not written for data without a manifest.
+    """
     warning = None
     split_path = out / SPLIT_FILE
     if split_path.is_file():
@@ -87,6 +95,11 @@ def write_run_files(
     save_config(config, out / CONFIG_FILE)
     record = {"data": str(data.resolve()), "train": train, "test": test}
     write_text(split_path, json.dumps(record, indent=1) + "\n")
+    manifest = data / DATA_MANIFEST
+    if manifest.is_file():
+        settings = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
+        if settings:
+            write_text(out / DATA_SETTINGS_FILE, json.dumps(settings, indent=1) + "\n")
     return warning
 
 
