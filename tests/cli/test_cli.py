@@ -47,31 +47,28 @@ def test_help_lists_every_command():
         assert name in result.output
 
 
-def test_help_does_not_import_heavy_libraries():
-    # A fresh interpreter: importing the CLI and rendering help must not pull in torch/MONAI.
-    code = (
+def heavy_modules_imported_by(code: str) -> str:
+    """The heavy libraries a fresh interpreter has imported after running ``code``."""
+    probe = (
         "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from x2ct.cli import app\n"
-        "CliRunner().invoke(app, ['--help'])\n"
+        f"{code}\n"
         "heavy = [m for m in ('torch', 'monai', 'SimpleITK', 'skimage', 'h5py') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = "from typer.testing import CliRunner\nfrom x2ct.cli import app\nCliRunner().invoke(app, ['--help'])"
+    assert heavy_modules_imported_by(code) == ""
 
 
 def test_reading_a_configuration_does_not_import_heavy_libraries():
     # Every stage's config module is read with a configuration; their packages must stay light.
-    code = (
-        "import sys\n"
-        "from x2ct.config import load_config\n"
-        "load_config('paper')\n"
-        "heavy = [m for m in ('torch', 'monai', 'SimpleITK', 'skimage', 'h5py') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+    assert (
+        heavy_modules_imported_by("from x2ct.config import load_config\nload_config('paper')") == ""
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
 
 
 def test_input_errors_become_one_line_and_exit_2():
