@@ -23,7 +23,7 @@ def drr(
     ),
     set_: list[str] = typer.Option([], "--set", help="Override a setting: section.key=value."),
 ) -> None:
-    """Render the frontal (PA) and lateral DRRs of a CT with the same code as ``prepare``.
+    """Render the frontal (AP) and lateral DRRs of a CT with the same code as ``prepare``.
 
     With --labels the views are those of the training cube around the labelled spine (PNG of the
     preprocessed S x S images as stored in the HDF5); without, the whole CT is rendered around its

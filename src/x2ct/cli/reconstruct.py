@@ -13,7 +13,9 @@ from x2ct.cli.evaluate import parse_checkpoint
 @reports_errors
 def reconstruct(
     frontal: Path = typer.Option(
-        ..., "--frontal", help="Frontal (PA) radiograph: PNG/JPEG/TIFF or DICOM."
+        ...,
+        "--frontal",
+        help="Frontal (AP or PA) radiograph, patient right on the image left: PNG/JPEG/TIFF or DICOM.",
     ),
     lateral: Path = typer.Option(
         ..., "--lateral", help="Lateral radiograph: PNG/JPEG/TIFF or DICOM."

@@ -100,7 +100,7 @@ def reconstruction_figure(
         base = r * 6
         if r == 0:
             ax = fig.add_subplot(len(rows), 6, base + 1)
-            _show(ax, xray1, "frontal input (PA)", window=(0, 255))
+            _show(ax, xray1, "frontal input", window=(0, 255))
             ax = fig.add_subplot(len(rows), 6, base + 2)
             _show(ax, xray2, "lateral input", window=(0, 255))
         else:
