@@ -18,7 +18,9 @@ def reconstruct(
         help="Frontal (AP or PA) radiograph, patient right on the image left: PNG/JPEG/TIFF or DICOM.",
     ),
     lateral: Path = typer.Option(
-        ..., "--lateral", help="Lateral radiograph: PNG/JPEG/TIFF or DICOM."
+        ...,
+        "--lateral",
+        help="Lateral radiograph, anterior on the image left: PNG/JPEG/TIFF or DICOM.",
     ),
     run: Path = typer.Option(..., "--run", help="Run folder written by x2ct train."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
