@@ -171,6 +171,50 @@ def _limits(work: Path, names: list[str]) -> list[str]:
     ]
 
 
+def _margins(evaluations: dict[str, dict]) -> list[str]:
+    """Each arm against the better of the two baselines on its own data (same cubes, same cases)."""
+    lines = [
+        "| arm | PSNR-true-3D (dB) | best baseline | margin (dB) | bone Dice | best baseline | margin |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for arm, summary in evaluations.items():
+        baselines = [m for m in ("mean-volume", "backprojection") if m in summary["methods"]]
+        if not baselines:
+            continue
+        psnr, dice = _mean(summary, "x2ct", "PSNR-true-3D"), _mean(summary, "x2ct", "Dice")
+        best_psnr = max(_mean(summary, m, "PSNR-true-3D") for m in baselines)
+        best_dice = max(_mean(summary, m, "Dice") for m in baselines)
+        lines.append(
+            f"| {arm} | {psnr:.2f} | {best_psnr:.2f} | {psnr - best_psnr:+.2f} | "
+            f"{dice:.3f} | {best_dice:.3f} | {dice - best_dice:+.3f} |"
+        )
+    return lines
+
+
+def _selection_note(evaluations: dict[str, dict], arms: dict, best: str | None) -> list[str]:
+    """How the best arm was chosen, and which arm the fairer margin would have chosen."""
+    scored = {
+        a: _mean(evaluations[a], "x2ct", "PSNR-true-3D")
+        - max(_mean(evaluations[a], m, "PSNR-true-3D") for m in ("mean-volume", "backprojection"))
+        for a in arms
+        if a in evaluations
+    }
+    if not best or not scored:
+        return []
+    by_margin = max(scored, key=scored.__getitem__)
+    text = (
+        f"The study chose its best arm by the rule fixed before the runs, the highest bone Dice: "
+        f"**{best}**."
+    )
+    if by_margin != best:
+        text += (
+            f" That rule favours paper-mode data (see above); by the margin in corrected PSNR over "
+            f"the baselines of its own data the best arm is {by_margin}. The longer run below is "
+            f"{best}'s, as the rule decided."
+        )
+    return [text, ""]
+
+
 def _copy_figure(source: Path, docs: Path, name: str) -> str | None:
     if not source.is_file():
         return None
@@ -238,6 +282,16 @@ def write_report(
         "and the two views smeared back along their rays, intersected, and mapped to CT values by a lookup fitted on "
         "the training set.",
         "",
+        "## Every arm against the baselines of its own data",
+        "",
+        "The overview's baselines are those of the aligned cone-beam data. Paper mode stretches "
+        "each spine box to the whole cube, so its cubes hold far more bone and its Dice is not "
+        "comparable across data variants: even the mean training volume reaches a high Dice there. "
+        "The fair comparison is with the baselines fitted on the same data, on the same cases:",
+        "",
+        *_margins(evaluations),
+        "",
+        *_selection_note(evaluations, arms, best),
         "## Table 1, as the seed computed it",
         "",
         format_table(_rows(evaluations, TABLE1_KEYS, baseline_data), TABLE1_KEYS, "arm"),
