@@ -244,7 +244,14 @@ def write_report(
 
     cpu = load_config("cpu")
     voxel = cpu.prepare.field_mm / cpu.model.input_size
-    total_min = sum(v.get("seconds", 0) for v in state.values() if isinstance(v, dict)) / 60
+    total_min = (
+        sum(
+            v.get("seconds", 0) - v.get("paused_s", 0)
+            for v in state.values()
+            if isinstance(v, dict)
+        )
+        / 60
+    )
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(
         json.dumps(
@@ -388,4 +395,13 @@ def write_report(
         for k, v in state.items()
         if isinstance(v, dict) and "seconds" in v
     ]
+    paused = {k: v["paused_s"] for k, v in state.items() if isinstance(v, dict) and "paused_s" in v}
+    if paused:
+        out += [
+            "",
+            "Stages whose wall time includes a pause (the process stopped with SIGSTOP while the "
+            "speed benchmarks and the demo ran on a quiet machine): "
+            + ", ".join(f"{k} {s / 60:.0f} min" for k, s in paused.items())
+            + "; the total above does not count them.",
+        ]
     (docs / "quality.md").write_text("\n".join(out) + "\n")
