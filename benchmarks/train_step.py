@@ -33,6 +33,7 @@ os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 import torch
 
+from generator_speed import peak_rss_gb  # same folder: scripts run with it on sys.path
 from x2ct.atomic import write_text
 from x2ct.config import load_config
 from x2ct.losses import LossWeights
@@ -46,18 +47,6 @@ def reset_peak() -> None:
     """Reset the process's peak RSS where Linux allows it."""
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-
-
-def peak_rss_gb() -> float:
-    """Peak resident memory since the last reset, in GB (VmHWM, else ru_maxrss)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024**2
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def make_step(config, adversarial: bool) -> TrainStep:
