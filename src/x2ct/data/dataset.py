@@ -8,9 +8,12 @@ Each item is a dict of float32 tensors, in the model frame:
 - ``xray1``: (1, S, S) frontal view / 255 (rows D, columns W)
 - ``xray2``: (1, S, S) lateral view / 255 (rows D, columns H)
 - ``ct``: (1, S, S, S) target clip(ct, 0, 2500) / 2500, axes (D, H, W)
+- ``labels`` (with ``labels=True``): (S, S, S) uint8 vertebra labels (common ids, 0 = background;
+  all 0 for a case without a mask), resized with nearest-exact
 - ``index`` (int) and ``case`` (str)
-with S = ``model.input_size``; volumes and images of another size are resized with (tri)linear
-interpolation (align_corners=False, so a factor-2 reduction averages 2^k neighbours).
+with S = ``model.input_size``; the views are X x X with X = ``view_size`` (default S). Volumes
+and images of another size are resized with (tri)linear interpolation (align_corners=False, so a
+factor-2 reduction averages 2^k neighbours).
 """
 
 from __future__ import annotations
@@ -95,6 +98,20 @@ def check_case(path: Path) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int,
     return ct, xray1, xray2
 
 
+def labels_on_grid(mask: np.ndarray | None, size: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """(D, H, W) vertebra labels -> (size, size, size) uint8 (nearest-exact, pixel centres
+    aligned); a missing mask gives zeros."""
+    if mask is None:
+        return torch.zeros((size,) * 3, dtype=torch.uint8)
+    if mask.shape != tuple(shape):
+        raise InputError(None, f"a mask of the ct's shape {tuple(shape)}", f"{mask.shape}")
+    tensor = torch.from_numpy(np.asarray(mask, dtype=np.uint8))
+    if tuple(tensor.shape) != (size,) * 3:
+        tensor = F.interpolate(tensor[None, None].float(), size=(size,) * 3, mode="nearest-exact")
+        tensor = tensor[0, 0].to(torch.uint8)
+    return tensor.contiguous()
+
+
 class CaseDataset(Dataset):
     """Cases of one split, resized to an S^3 cube; see the module docstring for the items.
 
@@ -112,6 +129,8 @@ class CaseDataset(Dataset):
         seed: int = 0,
         cache: bool = False,
         check: bool = True,
+        labels: bool = False,
+        view_size: int | None = None,
     ) -> None:
         """Index ``cases`` under ``root``; with ``check`` every file is validated now (metadata)."""
         if size < 2:
@@ -120,6 +139,8 @@ class CaseDataset(Dataset):
         self.cases = list(cases)
         self.paths = [case_path(self.root, name) for name in self.cases]
         self.size = size
+        self.view_size = view_size or size
+        self.labels = labels
         self.augmentation = augmentation or Augmentation()
         self.seed = seed
         self.cache: dict[int, dict[str, torch.Tensor]] | None = {} if cache else None
@@ -152,18 +173,20 @@ class CaseDataset(Dataset):
     def _load(self, index: int) -> dict[str, torch.Tensor]:
         if self.cache is not None and index in self.cache:
             return self.cache[index]
-        data = read_case(self.paths[index], load_mask=False)
-        size = self.size
+        data = read_case(self.paths[index], load_mask=self.labels)
+        size, view = self.size, self.view_size
         ct = torch.from_numpy(stored_to_target(data.ct))[None, None]
         if tuple(ct.shape[2:]) != (size, size, size):
             ct = F.interpolate(ct, size=(size,) * 3, mode="trilinear", align_corners=False)
         images = []
         for image in (data.xray1, data.xray2):
             x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)[None, None]
-            if tuple(x.shape[2:]) != (size, size):
-                x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+            if tuple(x.shape[2:]) != (view, view):
+                x = F.interpolate(x, size=(view, view), mode="bilinear", align_corners=False)
             images.append(x[0].contiguous())
         item = {"ct": ct[0].contiguous(), "xray1": images[0], "xray2": images[1]}
+        if self.labels:
+            item["labels"] = labels_on_grid(data.mask, size, data.ct.shape)
         if self.cache is not None:
             self.cache[index] = item
         return item
@@ -177,6 +200,8 @@ class CaseDataset(Dataset):
             if rng.random() < aug.flip:
                 item["ct"] = item["ct"].flip(-1)
                 item["xray1"] = item["xray1"].flip(-1)
+                if "labels" in item:
+                    item["labels"] = item["labels"].flip(-1)
             if aug.intensity > 0:
                 for name in ("xray1", "xray2"):
                     gain, offset = (float(v) for v in rng.uniform(-1, 1, size=2) * aug.intensity)

@@ -21,6 +21,8 @@ _EXPORTS = {
     "count_parameters": "layers",
     "init_weights": "layers",
     "build_generator": "build",
+    "build_model": "build",
+    "build_spine_network": "build",
     "build_discriminator": "build",
 }
 

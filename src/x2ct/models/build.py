@@ -25,3 +25,25 @@ def build_discriminator(cfg: ModelConfig) -> PatchDiscriminator3D:
     ``forward(ct, xray1, xray2)``: ct (N, 1, S, S, S), X-rays (N, 1, S, S) -> (N, 1, P, P, P).
     """
     return PatchDiscriminator3D(cfg)
+
+
+def build_spine_network(cfg: ModelConfig, geometry):
+    """SpineNet for ``cfg`` and the data's ray geometry (``x2ct.models.spine.LiftGeometry``)."""
+    from x2ct.models.spine import SpineNet
+
+    return SpineNet(cfg, geometry)
+
+
+def build_model(config, settings: dict | None = None):
+    """The generator of a project config, whatever its family (weights as initialised).
+
+    ``settings`` are the data settings (manifest ``settings``): the spine family lifts along the
+    rays of that data's geometry; the config's ``drr`` and ``prepare`` sections fill the gaps.
+    """
+    if config.model.family == "spine":
+        from x2ct.models.spine import lift_geometry
+
+        return build_spine_network(
+            config.model, lift_geometry(settings, config.drr, config.prepare)
+        )
+    return build_generator(config.model)

@@ -38,6 +38,12 @@ class TrainConfig:
     """Weight of the voxel-wise MSE between prediction and target."""
     weight_projection: float = 10.0
     """Total weight of the projection L1 losses; each of the three axes gets a third of it."""
+    weight_l1: float = 10.0
+    """spine family: weight of the L1 loss on the HU target."""
+    weight_bone: float = 1.0
+    """spine family: weight of the bone Dice + cross-entropy."""
+    weight_levels: float = 1.0
+    """spine family: weight of the vertebra-level Dice + cross-entropy."""
     adversarial: bool = True
     """False trains the generator with MSE + projection only (the X2CT-CNN ablation)."""
     seed: int = 0

@@ -197,7 +197,8 @@ class Reporter:
         """One step done in 0-based ``epoch``; show the current losses."""
         if self._progress is None:
             return
-        status = f"G {losses['loss_g']:.4f}"
+        first = next(iter(losses))
+        status = f"{'G' if first == 'loss_g' else first} {losses[first]:.4f}"
         if losses.get("loss_d"):
             status += f"  D {losses['loss_d']:.4f}"
         self._progress.update(

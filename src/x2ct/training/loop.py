@@ -36,9 +36,16 @@ from x2ct.training.distributed import (
     teardown,
 )
 from x2ct.training.logging import Reporter, RunLogger
-from x2ct.training.run import StopRequest, changed_settings, open_run, write_run_files
+from x2ct.training.run import (
+    StopRequest,
+    changed_settings,
+    open_run,
+    read_data_settings,
+    write_run_files,
+)
 from x2ct.training.sampler import ResumableSampler, batches_per_epoch
 from x2ct.training.schedule import fit_schedule, lr_factor, set_lr
+from x2ct.training.spine_step import SpineStep
 from x2ct.training.state import LoopState, TrainResult, stop_reason
 from x2ct.training.step import (
     LOSS_KEYS,
@@ -100,6 +107,12 @@ class _Run:
         self.config, self.out, self.ctx = config, out, ctx
         self.payload = open_run(out, config, resume)
         size = config.model.input_size
+        spine = config.model.family == "spine"
+        if spine and tcfg.adversarial:
+            raise InputError(
+                "train.adversarial", "false for the spine model family (no discriminator)", "true"
+            )
+        data_options = {"labels": spine, "view_size": config.model.xray_size}
         augmentation = None
         if tcfg.augment:
             augmentation = Augmentation(tcfg.augment_flip, tcfg.augment_intensity)
@@ -111,10 +124,18 @@ class _Run:
             augmentation=augmentation,
             seed=tcfg.seed,
             cache=tcfg.cache_data,
+            **data_options,
         )
         self.val_set = CaseDataset.from_folder(
-            data, "test", size, test_list, max_cases=tcfg.val_max_cases, cache=tcfg.cache_data
+            data,
+            "test",
+            size,
+            test_list,
+            max_cases=tcfg.val_max_cases,
+            cache=tcfg.cache_data,
+            **data_options,
         )
+        self.data_settings = read_data_settings(data)
         barrier(ctx)  # every rank has checked the folder before rank 0 writes into it
         self.report = Reporter(ctx.is_main and not quiet, 0, 0)
         if ctx.is_main:
@@ -138,6 +159,9 @@ class _Run:
         torch.use_deterministic_algorithms(tcfg.deterministic, warn_only=True)
         torch.backends.cudnn.benchmark = not tcfg.deterministic
         ckpt.seed_everything(tcfg.seed)  # identical initial weights on every rank
+        if self.config.model.family == "spine":
+            self._spine_networks()
+            return
         self.generator, self.discriminator = build(self.config.model, tcfg.adversarial)
         if tcfg.gradient_checkpointing:
             enable_checkpointing(self.generator)
@@ -159,9 +183,32 @@ class _Run:
             g_train, d_train, self.discriminator, self.opt_g, self.opt_d, weights, tcfg.amp, device
         )
 
+    def _spine_networks(self) -> None:
+        """SpineNet, Adam and the spine step (no discriminator)."""
+        from x2ct.models import build_model
+        from x2ct.models.spine.loss import SpineLossWeights
+
+        tcfg, device = self.tcfg, self.ctx.device
+        self.generator, self.discriminator = build_model(self.config, self.data_settings), None
+        self.opt_g = torch.optim.Adam(
+            self.generator.to(device).parameters(), lr=tcfg.lr, betas=tcfg.betas
+        )
+        self.opt_d = None
+        network = self.generator
+        if self.ctx.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [device.index] if device.type == "cuda" else None
+            network = DistributedDataParallel(self.generator, device_ids=ids)
+        weights = SpineLossWeights(tcfg.weight_l1, tcfg.weight_bone, tcfg.weight_levels)
+        self.step_fn = SpineStep(
+            network, self.generator.bone_target, self.opt_g, weights, tcfg.amp, device
+        )
+
     def _restore(self) -> dict[str, Any] | None:
         """Load last.pt's states; return this rank's RNG state (None: start a fresh stream)."""
-        self.state = LoopState()
+        self.loss_keys = getattr(self.step_fn, "loss_keys", LOSS_KEYS)
+        self.state = LoopState(sums=[0.0] * len(self.loss_keys))
         payload = self.payload
         if payload is None:
             return None
@@ -278,7 +325,7 @@ class _Run:
                     state.step += 1
                     state.batch_in_epoch += 1
                     state.sums = [a + b for a, b in zip(state.sums, losses, strict=True)]
-                    named = dict(zip(LOSS_KEYS, losses, strict=True))
+                    named = dict(zip(self.loss_keys, losses, strict=True))
                     if state.step % tcfg.log_every == 0:
                         self.logger.step(state.step, named, lr)
                     self.report.advance(epoch, self.epochs, named)
@@ -342,7 +389,9 @@ class _Run:
             )
             state.epoch_seconds += time.monotonic() - tick
             state.elapsed += time.monotonic() - tick
-        losses = {k: s / state.batch_in_epoch for k, s in zip(LOSS_KEYS, state.sums, strict=True)}
+        losses = {
+            k: s / state.batch_in_epoch for k, s in zip(self.loss_keys, state.sums, strict=True)
+        }
         row = {"epoch": epoch + 1, "step": state.step, "lr": lr, **losses}
         row.update({f"val_{k}": v for k, v in means.items()})
         row.update(epoch_s=round(state.epoch_seconds, 3), elapsed_s=round(state.elapsed, 3))
@@ -359,12 +408,13 @@ class _Run:
         if epoch == 0:
             self._fit_to_budget(self.started)
         state.epoch, state.batch_in_epoch, state.epoch_seconds = epoch + 1, 0, 0.0
-        state.sums = [0.0] * len(LOSS_KEYS)
+        state.sums = [0.0] * len(self.loss_keys)
         self.save("last")
         if improved:
             self.save("best")
         shown = "  ".join(f"{k} {means[k]:.4g}" for k in ("MAE0", "SSIM", "PSNR-3D") if k in means)
-        text = f"epoch {epoch + 1}/{self.epochs}  G {losses['loss_g']:.4f}"
+        first = self.loss_keys[0]
+        text = f"epoch {epoch + 1}/{self.epochs}  {first} {losses[first]:.4f}"
         if self.discriminator is not None:
             text += f"  D {losses['loss_d']:.4f}"
         tail = f"  -> {png}" if png else ""

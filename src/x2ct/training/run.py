@@ -103,6 +103,14 @@ def write_run_files(
     return warning
 
 
+def read_data_settings(data: Path) -> dict[str, Any] | None:
+    """The ``settings`` of a prepared folder's manifest.json (None without a manifest)."""
+    manifest = Path(data) / DATA_MANIFEST
+    if not manifest.is_file():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8")).get("settings")
+
+
 class StopRequest:
     """SIGINT / SIGTERM ask for a clean stop after the current step (a second SIGINT aborts).
 

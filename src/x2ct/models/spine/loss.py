@@ -1,0 +1,106 @@
+"""Losses of SpineNet: L1 on the HU target, Dice + cross-entropy on bone and on vertebra levels.
+
+Shapes: predictions as ``SpineNet.heads`` gives them, (N, 1, S, S, S) ``ct`` and ``bone`` logits,
+(N, K, S, S, S) ``levels`` logits; targets (N, 1, S, S, S) ``ct`` in the [0, 1] target scale and
+(N, S, S, S) integer ``labels`` (common vertebra ids, 0 = background, ids >= K count as 0).
+Bone is ``ct >= bone_target`` (the HU threshold on the target scale): thin cortical shells that a
+voxel-wise MSE would average away carry the full weight of a Dice term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+SMOOTH = 1.0
+"""Added to the Dice numerator and denominator (voxels): an empty truth and prediction give 1."""
+
+SPINE_LOSS_KEYS = ("loss", "l1", "bone_dice", "bone_ce", "level_dice", "level_ce")
+"""Names of the per-step losses of the spine family, in the order ``spine_loss`` returns them."""
+
+
+@dataclass(frozen=True)
+class SpineLossWeights:
+    """Weights of the three terms (each of the two segmentation terms is Dice + CE)."""
+
+    l1: float = 10.0
+    bone: float = 1.0
+    levels: float = 1.0
+
+
+def soft_dice_loss(probabilities: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
+    """1 - mean soft Dice over the channels present in the truth of each case.
+
+    probabilities, onehot: (N, C, ...) with the same shape. A channel absent from a case's truth
+    counts only through its false positives (Dice of an empty truth is 1 when nothing is
+    predicted), so rare levels are not drowned by empty ones.
+    """
+    dims = tuple(range(2, probabilities.ndim))
+    intersection = (probabilities * onehot).sum(dims)
+    total = probabilities.sum(dims) + onehot.sum(dims)
+    dice = (2.0 * intersection + SMOOTH) / (total + SMOOTH)
+    present = onehot.sum(dims) > 0
+    weight = present.float() + (~present).float() * 0.1
+    return 1.0 - (dice * weight).sum() / weight.sum()
+
+
+def level_dice_loss(probabilities: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``soft_dice_loss`` over the foreground classes 1..K-1, without a one-hot volume.
+
+    probabilities: (N, K, ...) softmax output; target: (N, ...) int64 class per voxel. The
+    intersection of class c is the sum of p_c over the voxels of class c, gathered and binned,
+    which costs one channel of memory instead of K. Background is left out: it is ~98 % of the
+    cube and the cross-entropy already covers it.
+    """
+    n, classes = probabilities.shape[:2]
+    flat_target = target.reshape(n, -1)
+    true_p = probabilities.gather(1, target.unsqueeze(1)).reshape(n, -1)
+    intersection = torch.zeros(n, classes, dtype=probabilities.dtype, device=target.device)
+    intersection.scatter_add_(1, flat_target, true_p)
+    counts = torch.zeros_like(intersection).scatter_add_(1, flat_target, torch.ones_like(true_p))
+    predicted = probabilities.reshape(n, classes, -1).sum(-1)
+    dice = (2.0 * intersection + SMOOTH) / (predicted + counts + SMOOTH)
+    present = counts > 0
+    weight = present.float() + (~present).float() * 0.1
+    dice, weight = dice[:, 1:], weight[:, 1:]
+    return 1.0 - (dice * weight).sum() / weight.sum()
+
+
+def spine_loss(
+    heads: dict[str, torch.Tensor],
+    ct: torch.Tensor,
+    labels: torch.Tensor,
+    bone_target: float,
+    weights: SpineLossWeights,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The weighted total and its parts (see SPINE_LOSS_KEYS), all float32 scalars."""
+    prediction = heads["ct"].float()
+    l1 = (prediction - ct).abs().mean()
+
+    bone_logit = heads["bone"].float()
+    bone = (ct >= bone_target).float()
+    bone_ce = F.binary_cross_entropy_with_logits(bone_logit, bone)
+    bone_dice = soft_dice_loss(torch.sigmoid(bone_logit), bone)
+
+    logits = heads["levels"].float()
+    classes = logits.shape[1]
+    target = torch.where(labels < classes, labels, torch.zeros_like(labels)).long()
+    log_p = F.log_softmax(logits, dim=1)
+    level_ce = F.nll_loss(log_p, target)
+    level_dice = level_dice_loss(log_p.exp(), target)
+
+    total = (
+        weights.l1 * l1
+        + weights.bone * (bone_dice + bone_ce)
+        + weights.levels * (level_dice + level_ce)
+    )
+    parts = {
+        "l1": l1,
+        "bone_dice": bone_dice,
+        "bone_ce": bone_ce,
+        "level_dice": level_dice,
+        "level_ce": level_ce,
+    }
+    return total, parts
