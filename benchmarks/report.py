@@ -258,8 +258,48 @@ def measures() -> list[str]:
     ]
 
 
+def time_to_quality() -> list[str]:
+    data = _load("time_to_quality")
+    out = ["## Time to quality: both model families from scratch on the same phantoms", ""]
+    if data is None:
+        return out + _missing("time_to_quality", "benchmarks/time_to_quality.py DATA")
+    thresholds = [str(t) for t in data["thresholds"]]
+    rows = []
+    for family, result in data["results"].items():
+        cells = []
+        for t in thresholds:
+            hit = result["reached"].get(t)
+            cells.append(f"{hit['minutes']:.1f} min (step {hit['step']})" if hit else "not reached")
+        rows.append(
+            f"| {family} (`{result['preset']}`) | {result['minutes_trained']:.1f} | {result['steps']} | "
+            f"{result['best_bone_Dice']:.3f} | " + " | ".join(cells) + " |"
+        )
+    return out + [
+        f"Validation bone Dice (>= 200 HU, 64^3 grid) on the {data['validation_cases']} held-out "
+        "cases of the data folder after every epoch, against wall time (training plus validation) "
+        "on 2 CPU cores. A curve that stops below a threshold is reported as not reached, with its "
+        "best value.",
+        "",
+        "| family | minutes trained | steps | best bone Dice | "
+        + " | ".join(f"to Dice {t}" for t in thresholds)
+        + " |",
+        "|---|---:|---:|---:|" + "---|" * len(thresholds),
+        *rows,
+        "",
+    ]
+
+
 def main() -> None:
-    sections = [phantoms(), prepare(), drr(), diffdrr(), generator(), train_step(), measures()]
+    sections = [
+        phantoms(),
+        prepare(),
+        drr(),
+        diffdrr(),
+        generator(),
+        train_step(),
+        measures(),
+        time_to_quality(),
+    ]
     header = [
         "# Benchmarks",
         "",

@@ -161,3 +161,33 @@ def test_level_dice_equals_the_one_hot_formula_in_float64():
     onehot = torch.nn.functional.one_hot(target, 6).movedim(-1, 1).double()
     expected = soft_dice_loss(p[:, 1:], onehot[:, 1:])
     assert float(level_dice_loss(p, target)) == pytest.approx(float(expected), rel=1e-12)
+
+
+@pytest.mark.parametrize("preset", ["spine-cpu", "spine-gpu"])
+def test_spine_presets_build_and_run(preset):
+    from x2ct.config import load_config
+
+    config = load_config(preset)
+    assert config.model.family == "spine" and not config.train.adversarial
+    assert config.prepare.size == config.model.input_size
+    assert config.xray.size == config.model.xray_size
+    net = build_model(config, None).eval()
+    with torch.no_grad():
+        if preset == "spine-cpu":  # the CPU preset runs a real forward pass here
+            views = torch.rand(1, 1, config.model.xray_size, config.model.xray_size)
+            assert net(views, views).shape == (1, 1, 64, 64, 64)
+    assert sum(p.numel() for p in net.parameters()) < 12_500_000  # fp16 fits 25 MB
+
+
+def test_label_cleanup_keeps_the_largest_piece_of_each_level():
+    from x2ct.models.spine.labels import largest_components
+
+    labels = np.zeros((12, 12, 12), np.int64)
+    labels[1:5, 2:6, 2:6] = 20  # the vertebra
+    labels[10, 10, 10] = 20  # a speck of the same level far away
+    labels[7:9, 2:6, 2:6] = 21  # a small but real next level (32 voxels)
+    labels[0, 11, 11] = 22  # a level with a single voxel: dropped
+    cleaned = largest_components(labels, min_voxels=8)
+    assert cleaned[10, 10, 10] == 0 and cleaned[0, 11, 11] == 0
+    assert (cleaned == 20).sum() == 64 and (cleaned == 21).sum() == 32
+    assert set(np.unique(cleaned)) == {0, 20, 21}

@@ -13,6 +13,7 @@ from x2ct.cli.drr import drr
 from x2ct.cli.evaluate import evaluate
 from x2ct.cli.info import info
 from x2ct.cli.measure import measure
+from x2ct.cli.models import models_app
 from x2ct.cli.phantoms import phantoms
 from x2ct.cli.prepare import prepare
 from x2ct.cli.reconstruct import reconstruct
@@ -54,6 +55,7 @@ app.command("train")(train)
 app.command("evaluate")(evaluate)
 app.command("reconstruct")(reconstruct)
 app.command("measure")(measure)
+app.add_typer(models_app, name="models")
 app.command("demo")(demo)
 
 

@@ -16,9 +16,14 @@ def parse_checkpoint(value: str) -> str | int:
 
 @reports_errors
 def evaluate(
-    run: Path = typer.Argument(..., help="Run folder written by x2ct train."),
+    run: Path = typer.Argument(None, help="Run folder written by x2ct train (or use --model)."),
+    model: str = typer.Option(
+        None,
+        "--model",
+        help="A shipped model ('default', a name) or a model folder, with --data/--out.",
+    ),
     data: Path = typer.Option(None, "--data", help="Prepared data folder (default: the run's)."),
-    split: str = typer.Option("test", help="Case list to evaluate: test or train."),
+    split: str = typer.Option("test", help="Case list to evaluate: test, train or all."),
     checkpoint: str = typer.Option("best", help="best, last or an epoch number."),
     save_predictions: bool = typer.Option(
         False, "--save-predictions", help="Write each prediction as NIfTI (HU, the case's affine)."
@@ -49,6 +54,7 @@ def evaluate(
             not no_baselines,
             device=device,
             on_case=on_case,
+            model=model,
         )
     console.print(result.tables, markup=False, highlight=False, soft_wrap=True)
     console.print(f"results in {result.out_dir}", highlight=False)

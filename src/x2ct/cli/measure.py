@@ -31,13 +31,22 @@ def read_input_volume(path: Path, labels: bool = False):
     return read_volume(path)
 
 
+RECONSTRUCTED_VOLUME = "volume.nii.gz"
+PREDICTED_LABELS = "labels.nii.gz"
+"""The files ``x2ct reconstruct`` writes: the HU volume and, for a model with a level head, its
+vertebra labels beside it."""
+
+
 @reports_errors
 def measure(
     volume: Path = typer.Argument(
         ..., help="CT or reconstruction: NIfTI, DICOM folder or .h5 cube."
     ),
     labels: Path = typer.Option(
-        None, "--labels", help="Vertebra label map on the same grid (NIfTI, DICOM, or .h5 mask)."
+        None,
+        "--labels",
+        help="Vertebra label map on the same grid (NIfTI, DICOM, or .h5 mask); default for a"
+        " reconstruction: the labels.nii.gz the model predicted beside it.",
     ),
     out: Path = typer.Option(Path("measures"), "--out", help="Output folder."),
     spine_labels: str = typer.Option(
@@ -74,6 +83,11 @@ def measure(
         settings = dataclasses.replace(settings, lowest_level=lowest_level)
     ct = read_input_volume(volume)
     label_volume = None
+    predicted = volume.parent / PREDICTED_LABELS
+    if labels is None and volume.name == RECONSTRUCTED_VOLUME and predicted.is_file():
+        # A reconstruction whose model predicted vertebra labels: measure with them.
+        labels = predicted
+        console.print(f"using the model's vertebra labels {predicted}", highlight=False)
     if labels is not None:
         label_volume = read_input_volume(labels, labels=True)
         check_integer_labels(label_volume.array, str(labels))

@@ -8,13 +8,33 @@ import typer
 
 from x2ct.cli.common import EXIT_PARTIAL_FAILURE, console, err_console, progress, reports_errors
 
+MODEL_FIXED = ("prepare.mode", "prepare.size", "prepare.field_mm", "drr.geometry")
+"""Settings a model's data fixes: with --model the cube and the views must be those it knows."""
 
-def load_with_overrides(config: str | None, sets: list[str], flags: dict[str, object]):
-    """Load a preset/YAML (None = built-in defaults), then apply CLI flags and --set values."""
+
+def load_with_overrides(
+    config: str | None, sets: list[str], flags: dict[str, object], model: str | None = None
+):
+    """Load a preset/YAML (None = built-in defaults) or a model's data settings, then apply CLI
+    flags and --set values (with a model, those it fixes are refused)."""
     from x2ct.config import ProjectConfig, apply_overrides, load_config
+    from x2ct.errors import InputError
 
     overrides = [f"{key}={value}" for key, value in flags.items() if value is not None]
-    base = ProjectConfig(name="defaults") if config is None else load_config(config)
+    if model is not None:
+        if config is not None:
+            raise InputError("--model", "either --model or --config", "both")
+        fixed = [k for k in MODEL_FIXED if flags.get(k) is not None]
+        fixed += [s.partition("=")[0] for s in sets if s.partition("=")[0].strip() in MODEL_FIXED]
+        if fixed:
+            raise InputError(
+                "--model", "no setting that the model's data fixes", f"{', '.join(fixed)}"
+            )
+        from x2ct.inference.predictor import model_data_config
+
+        base = model_data_config(model)
+    else:
+        base = ProjectConfig(name="defaults") if config is None else load_config(config)
     return apply_overrides(base, [*overrides, *sets])
 
 
@@ -64,6 +84,11 @@ def prepare(
         "--config",
         help="Preset name or YAML file for the settings (default: built-in defaults).",
     ),
+    model: str = typer.Option(
+        None,
+        "--model",
+        help="Prepare with the data settings of a shipped model ('default', a name) or a model folder.",
+    ),
     set_: list[str] = typer.Option(
         [], "--set", help="Override a setting: section.key=value (repeatable)."
     ),
@@ -84,7 +109,7 @@ def prepare(
         "prepare.seed": seed,
         "drr.geometry": geometry,
     }
-    settings = load_with_overrides(config, set_, flags)
+    settings = load_with_overrides(config, set_, flags, model)
     with progress() as bar:
         task = bar.add_task("prepare", total=None, status="")
 

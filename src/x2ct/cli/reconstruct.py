@@ -1,4 +1,4 @@
-"""``x2ct reconstruct``: two radiographs + a trained run -> NIfTI, STL and a figure."""
+"""``x2ct reconstruct``: two radiographs + a shipped model or a run -> NIfTI, STL and a figure."""
 
 from __future__ import annotations
 
@@ -22,7 +22,14 @@ def reconstruct(
         "--lateral",
         help="Lateral radiograph, anterior on the image left: PNG/JPEG/TIFF or DICOM.",
     ),
-    run: Path = typer.Option(..., "--run", help="Run folder written by x2ct train."),
+    run: Path = typer.Option(
+        None, "--run", help="Run folder written by x2ct train (instead of a shipped model)."
+    ),
+    model: str = typer.Option(
+        "default",
+        "--model",
+        help="Shipped model name (x2ct models lists them), 'default', or a model folder.",
+    ),
     out: Path = typer.Option(..., "--out", help="Output folder."),
     checkpoint: str = typer.Option("best", help="best, last or an epoch number."),
     mesh: bool = typer.Option(False, "--mesh", help="Also write the bone surface as STL (mm)."),
@@ -67,6 +74,7 @@ def reconstruct(
         device,
         measure,
         lowest_level,
+        model=None if run is not None else model,
     )
     console.print(
         f"volume  {outputs['volume']}  ({outputs['voxel_mm']:.3g} mm voxels)", highlight=False
@@ -76,6 +84,8 @@ def reconstruct(
             f"mesh    {outputs['mesh']}  (watertight: {outputs['mesh_watertight']})",
             highlight=False,
         )
+    if "labels" in outputs:
+        console.print(f"labels  {outputs['labels']}  (vertebra levels)", highlight=False)
     console.print(f"figure  {outputs['figure']}", highlight=False)
     if "measures" in outputs:
         found = outputs["measures"]

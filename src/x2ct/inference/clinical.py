@@ -41,19 +41,28 @@ def clinical_rows(
     affine: np.ndarray,
     truth_json: str | None,
     config,
+    predicted_labels: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Comparison rows of one case: x2ct vs true CT, x2ct vs phantom truth, true CT vs truth.
 
-    A volume whose measures fail (no bone, no vertebra measurable) gives a row with
-    ``failed = 1`` and the reason, so the summary can count failures.
+    ``predicted_labels`` (a model with a level head) separate the vertebrae of the
+    reconstruction, as they would for a patient; without them the true labels do. A volume whose
+    measures fail (no bone, no vertebra measurable) gives a row with ``failed = 1`` and the
+    reason, so the summary can count failures.
     """
     from x2ct.measures import compare_measures, measure_volume
 
     label_volume = Volume(labels.astype(np.float32), affine)
+    fake_labels = label_volume
+    if predicted_labels is not None:
+        fake_labels = Volume(predicted_labels.astype(np.float32), affine)
     measured: dict[str, Any] = {}
-    for name, hu in (("x2ct", fake_hu), ("true CT", real_hu)):
+    for name, hu, separation in (
+        ("x2ct", fake_hu, fake_labels),
+        ("true CT", real_hu, label_volume),
+    ):
         try:
-            measured[name] = measure_volume(Volume(hu, affine), label_volume, config.measure)
+            measured[name] = measure_volume(Volume(hu, affine), separation, config.measure)
         except InputError as exc:
             measured[name] = str(exc)
     references: list[tuple[str, str, Any]] = [("x2ct", "true CT", measured["true CT"])]

@@ -31,9 +31,17 @@ from x2ct.errors import InputError, MissingFileError
 from x2ct.inference.baselines import BackprojectionBaseline, MeanVolumeBaseline, save_baseline
 from x2ct.inference.export import resized_affine, write_prediction
 from x2ct.inference.predictor import Predictor
+from x2ct.training.run import SPLIT_FILE
 
 MODEL = "x2ct"
 BASELINES = ("mean-volume", "backprojection")
+
+
+def _on_grid(view: torch.Tensor, size: int) -> np.ndarray:
+    """A (1, X, X) view tensor -> (size, size) float32, bilinear as the dataset resizes."""
+    if tuple(view.shape[-2:]) != (size, size):
+        view = F.interpolate(view[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+    return view[0].numpy()
 
 
 @dataclass
@@ -82,6 +90,35 @@ def _case_metrics(
     return row, per_vertebra
 
 
+def level_dice(truth: np.ndarray, predicted: np.ndarray) -> dict[int, float]:
+    """Dice of each vertebra level of the truth label map against the predicted label map
+    (same grid, common ids): a vertebra given the wrong level scores 0 there."""
+    scores = {}
+    for level in np.unique(truth):
+        if level == 0:
+            continue
+        true_mask, pred_mask = truth == level, predicted == level
+        total = int(true_mask.sum()) + int(pred_mask.sum())
+        scores[int(level)] = 2.0 * int((true_mask & pred_mask).sum()) / total
+    return scores
+
+
+def case_list(data_dir: Path, split: str) -> list[str]:
+    """The cases of ``split``: 'test', 'train' or 'all' (train then test, each name once)."""
+    if split == "all":
+        names: list[str] = []
+        for part in ("train", "test"):
+            path = data_dir / f"{part}.txt"
+            if path.is_file():
+                names += [n for n in read_case_list(path) if n not in names]
+        if not names:
+            raise InputError(data_dir, "train.txt or test.txt with cases", "neither")
+        return names
+    if split not in ("train", "test"):
+        raise InputError("split", "test, train or all", repr(split))
+    return read_case_list(data_dir / f"{split}.txt")
+
+
 def fit_baselines(data_dir: Path, train_cases: list[str], size: int, bins: int):
     """Mean-volume and back-projection baselines fitted on the training cases at size^3."""
     dataset = CaseDataset(data_dir, train_cases, size, check=False)
@@ -97,13 +134,15 @@ def fit_baselines(data_dir: Path, train_cases: list[str], size: int, bins: int):
     }
 
 
-def _run_split(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "split.json"
+def _run_split(run_dir: Path | None) -> dict[str, Any]:
+    if run_dir is None:
+        return {}
+    path = run_dir / SPLIT_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def evaluate_run(
-    run_dir: str | Path,
+    run_dir: str | Path | None,
     data_dir: str | Path | None = None,
     split: str = "test",
     checkpoint: str | int = "best",
@@ -114,16 +153,34 @@ def evaluate_run(
     clinical: bool = True,
     device: str = "cpu",
     on_case: Callable[[str, int], None] | None = None,
+    *,
+    model: str | Path | None = None,
+    baseline_data: str | Path | None = None,
 ) -> EvaluationResult:
-    """Evaluate ``run_dir`` on the ``split`` cases of ``data_dir`` (default: the run's data).
+    """Evaluate ``run_dir`` (or the shipped / exported ``model``) on the ``split`` cases
+    ('test', 'train' or 'all') of ``data_dir`` (default: the run's data).
 
     ``on_case(name, total)`` is called after each case (for a progress bar). ``clinical``
-    adds the clinical measures table for cases with a label map (``x2ct.measures``).
+    adds the clinical measures table for cases with a label map (``x2ct.measures``). A model
+    with a level head adds ``level_Dice`` (its predicted labels against the true ones) and
+    separates the vertebrae of its reconstruction with its own labels in the clinical table.
+    Baselines learn from the run's training data; for a model, from ``baseline_data``'s
+    train.txt when given, else from ``data_dir``'s train.txt when evaluating its test split,
+    and they are left out otherwise.
     """
     from x2ct.inference.report import summarise_methods, write_outputs
 
-    run_dir = Path(run_dir)
-    predictor = Predictor.from_run(run_dir, checkpoint, device)
+    if (run_dir is None) == (model is None):
+        raise InputError("evaluate", "a run folder or a model (one of them)", "both or neither")
+    if model is not None:
+        predictor = Predictor.from_model(model, device)
+        if data_dir is None or out_dir is None:
+            raise InputError("evaluate --model", "--data and --out", "one of them missing")
+        source = predictor.source
+    else:
+        run_dir = Path(run_dir)
+        predictor = Predictor.from_run(run_dir, checkpoint, device)
+        source = str(run_dir.resolve())
     config, size = predictor.config, predictor.size
     recorded = _run_split(run_dir)
     if data_dir is None:
@@ -131,7 +188,7 @@ def evaluate_run(
             raise MissingFileError(run_dir / "split.json", "the run's data folder (or pass --data)")
         data_dir = recorded["data"]
     data_dir = Path(data_dir)
-    cases = read_case_list(data_dir / f"{split}.txt")
+    cases = case_list(data_dir, split)
     if not cases:
         raise InputError(
             data_dir / f"{split}.txt", "at least one case to evaluate", "an empty list"
@@ -139,6 +196,10 @@ def evaluate_run(
     out_dir = Path(out_dir) if out_dir else run_dir / f"eval-{split}-{checkpoint}"
     result = EvaluationResult(out_dir)
     fitted: dict[str, Any] = {}
+    if baseline_data is not None:
+        recorded = {**recorded, "data": str(baseline_data), "train": None}
+    elif model is not None and (split != "test" or not (data_dir / "train.txt").is_file()):
+        baselines = False  # nothing to learn from that is not evaluated
     if baselines:
         # Baselines learn from the run's own training data, whatever data is evaluated.
         train_root = Path(recorded.get("data", data_dir))
@@ -146,7 +207,7 @@ def evaluate_run(
         fitted = fit_baselines(train_root, train_cases, size, config.evaluate.baseline_bins)
         for name, baseline in fitted.items():
             save_baseline(baseline, out_dir / "baselines" / f"{name}.npz")
-    dataset = CaseDataset(data_dir, cases, size, check=True)
+    dataset = CaseDataset(data_dir, cases, size, check=True, view_size=predictor.view_size)
     figure_items = []
     started = time.perf_counter()
     for index, name in enumerate(cases):
@@ -158,10 +219,19 @@ def evaluate_run(
         real01 = item["ct"][0].numpy()
         x1, x2 = item["xray1"], item["xray2"]
         predictions = {MODEL: predictor.predict_batch(x1[None], x2[None])[0, 0].cpu().numpy()}
+        predicted_labels = predictor.predict_labels_batch(x1[None], x2[None])
+        if predicted_labels is not None:
+            predicted_labels = predicted_labels[0].cpu().numpy()
+        small = [_on_grid(x, size) for x in (x1, x2)]  # the baselines' views: the cube's grid
         for method, baseline in fitted.items():
-            predictions[method] = baseline.predict(x1[0].numpy(), x2[0].numpy()).astype(np.float32)
+            predictions[method] = baseline.predict(*small).astype(np.float32)
         for method, fake01 in predictions.items():
             row, per_vertebra = _case_metrics(real01, fake01, spacing, labels, config)
+            if method == MODEL and predicted_labels is not None and labels is not None:
+                by_level = level_dice(labels, predicted_labels)
+                row["level_Dice"] = float(np.mean(list(by_level.values()))) if by_level else 1.0
+                for vertebra, score in by_level.items():
+                    per_vertebra.setdefault(vertebra, {})["level_Dice"] = score
             result.rows.append({"case": name, "method": method, **row})
             for vertebra, values in sorted(per_vertebra.items()):
                 result.vertebra_rows.append(
@@ -182,6 +252,7 @@ def evaluate_run(
                 affine,
                 truth_json,
                 config,
+                predicted_labels,
             )
         if index < figure_cases:
             shown = {
@@ -192,7 +263,8 @@ def evaluate_run(
             on_case(name, len(cases))
     result.summary = summarise_methods(result.rows, result.vertebra_rows, result.clinical_rows)
     result.summary["settings"] = {
-        "run": str(run_dir.resolve()),
+        "run": source,
+        "labels": "predicted" if predictor.has_labels else "true",
         "data": str(data_dir.resolve()),
         "split": split,
         "checkpoint": str(checkpoint),

@@ -44,6 +44,11 @@ def write_prediction(ct01: np.ndarray, affine: np.ndarray, path: str | Path) -> 
     return write_volume(Volume(hu, affine, str(path)), path, dtype=np.int16)
 
 
+def write_labels(labels: np.ndarray, affine: np.ndarray, path: str | Path) -> Path:
+    """Write a (S, S, S) vertebra label map (common ids, 0 = background) as uint8 NIfTI."""
+    return write_volume(Volume(labels.astype(np.float32), affine, str(path)), path, dtype=np.uint8)
+
+
 def bone_mesh(hu: np.ndarray, affine: np.ndarray, level: float, step: int = 1):
     """Bone surface at ``level`` HU as a trimesh.Trimesh in RAS mm, outward-facing normals.
 

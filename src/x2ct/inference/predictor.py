@@ -1,8 +1,10 @@
-"""A trained generator rebuilt from a run folder, with the geometry of its training data.
+"""A trained generator rebuilt from a run folder or a model folder, with its data's geometry.
 
 ``Predictor.from_run(run)`` reads ``config.yaml``, a checkpoint and, when present, the settings
 of the prepared data the run was trained on (``data_settings.json``: cube field of view, DRR
 geometry, X-ray preprocessing), so a reconstruction uses the same preprocessing and spacing.
+``Predictor.from_model(name)`` does the same for a shipped model or a model folder
+(``x2ct.models.folder``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from x2ct.config.schema import from_dict
 from x2ct.drr.config import DRRConfig
 from x2ct.errors import InputError
 from x2ct.prepare.config import PrepareConfig
-from x2ct.training.run import DATA_SETTINGS_FILE as DATA_SETTINGS
+from x2ct.training.checkpoint import DATA_SETTINGS_FILE as DATA_SETTINGS
 from x2ct.xray.config import XrayConfig
 
 
@@ -59,7 +61,7 @@ class DataGeometry:
 
 def to_model_input(image: np.ndarray, size: int) -> torch.Tensor:
     """(rows, cols) uint8 or [0, 1] float -> (1, 1, size, size) float32 in [0, 1], bilinear resize
-    with align_corners=False as the training dataset does."""
+    with align_corners=False as the training dataset does (size: the network's view size)."""
     array = np.asarray(image)
     scaled = (
         array.astype(np.float32) / 255.0 if array.dtype == np.uint8 else array.astype(np.float32)
@@ -103,6 +105,46 @@ class Predictor:
             config, generator, DataGeometry.from_settings(settings, config), device, str(run_dir)
         )
 
+    @classmethod
+    def from_model(cls, name_or_path: str | Path = "default", device: str = "cpu") -> Predictor:
+        """The network of a shipped model ('default', a name) or of a model folder's path."""
+        from x2ct.models.folder import load_model, resolve_model
+
+        folder = resolve_model(name_or_path)
+        config, network, settings = load_model(folder, device)
+        geometry = DataGeometry.from_settings(settings, config)
+        return cls(config, network, geometry, device, f"model {folder.name}")
+
+    @property
+    def view_size(self) -> int:
+        """Side of the network's input radiographs, in pixels."""
+        return self.config.model.xray_size
+
+    @property
+    def has_labels(self) -> bool:
+        """True when the network also predicts vertebra level labels (spine family)."""
+        return hasattr(self.generator, "label_map")
+
+    @torch.no_grad()
+    def predict_labels_batch(self, xray1: torch.Tensor, xray2: torch.Tensor) -> torch.Tensor | None:
+        """(N, 1, X, X) x 2 -> (N, S, S, S) int64 vertebra labels (common ids), or None when
+        the network has no label head. Each level keeps its largest connected piece
+        (``x2ct.models.spine.labels``)."""
+        if not self.has_labels:
+            return None
+        from x2ct.models.spine.labels import largest_components
+
+        raw = self.generator.label_map(xray1.to(self.device), xray2.to(self.device)).cpu()
+        cleaned = [torch.from_numpy(largest_components(item.numpy())) for item in raw]
+        return torch.stack(cleaned)
+
+    def predict_labels(self, xray1: np.ndarray, xray2: np.ndarray) -> np.ndarray | None:
+        """Frontal and lateral views -> (S, S, S) int16 vertebra labels, or None (no head)."""
+        if not self.has_labels:
+            return None
+        x1, x2 = to_model_input(xray1, self.view_size), to_model_input(xray2, self.view_size)
+        return self.predict_labels_batch(x1, x2)[0].cpu().numpy().astype(np.int16)
+
     @property
     def size(self) -> int:
         """Edge of the network's input images and output cube, in voxels."""
@@ -122,5 +164,18 @@ class Predictor:
 
     def predict(self, xray1: np.ndarray, xray2: np.ndarray) -> np.ndarray:
         """Frontal (rows D, cols W) and lateral (rows D, cols H) views -> (S, S, S) float32 in [0, 1]."""
-        x1, x2 = to_model_input(xray1, self.size), to_model_input(xray2, self.size)
+        x1, x2 = to_model_input(xray1, self.view_size), to_model_input(xray2, self.view_size)
         return self.predict_batch(x1, x2)[0, 0].cpu().numpy().astype(np.float32)
+
+
+def model_data_config(model: str | Path) -> ProjectConfig:
+    """The config of a shipped / exported model with its training data's ``prepare``, ``drr`` and
+    ``xray`` sections (``data_settings.json``), so new CTs are prepared as its data were."""
+    from dataclasses import replace
+
+    from x2ct.models.folder import read_data_settings, read_model_config, resolve_model
+
+    folder = resolve_model(model)
+    config = read_model_config(folder)
+    data = DataGeometry.from_settings(read_data_settings(folder), config)
+    return replace(config, prepare=data.prepare, drr=data.drr, xray=data.xray)

@@ -22,7 +22,13 @@ import torch.nn.functional as F
 from x2ct.atomic import write_text
 from x2ct.data.scaling import hu_to_target, stored_to_target, target_to_hu
 from x2ct.errors import InputError
-from x2ct.inference.export import bone_mesh, model_frame_affine, write_mesh, write_prediction
+from x2ct.inference.export import (
+    bone_mesh,
+    model_frame_affine,
+    write_labels,
+    write_mesh,
+    write_prediction,
+)
 from x2ct.inference.figures import reconstruction_figure
 from x2ct.inference.predictor import Predictor
 from x2ct.io import Radiograph, read_radiograph
@@ -44,7 +50,7 @@ def prepare_radiograph(
     if intensity is None:
         eight_bit = image.min() >= 0 and image.max() <= 255 and np.all(image == np.round(image))
         intensity = "keep" if eight_bit and spacing is None else "percentile"
-    xray = dataclasses.replace(geometry.xray, size=predictor.size, intensity=intensity)
+    xray = dataclasses.replace(geometry.xray, size=predictor.view_size, intensity=intensity)
     if xray.mode == "paper":
         return preprocess(image, xray)
     field = geometry.prepare.field_mm if spacing is not None else None
@@ -55,17 +61,27 @@ def prepare_radiograph(
 
 
 def measure_reconstruction(
-    hu: np.ndarray, affine: np.ndarray, config, out_dir: Path, lowest_level: str | None
+    hu: np.ndarray,
+    affine: np.ndarray,
+    config,
+    out_dir: Path,
+    lowest_level: str | None,
+    labels: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Clinical measures of a reconstruction (no labels) written to ``out_dir``; a summary back."""
+    """Clinical measures of a reconstruction written to ``out_dir``; a summary back.
+
+    ``labels`` (the model's predicted vertebra labels) separate and name the vertebrae; without
+    them the vertebrae are found in the volume and named from ``lowest_level``.
+    """
     from x2ct.measures import measure_volume
     from x2ct.measures.output import summary_lines, write_measures
     from x2ct.volume import Volume
 
     settings = dataclasses.replace(config.measure, lowest_level=lowest_level)
     volume = Volume(hu, affine)
+    label_volume = None if labels is None else Volume(labels.astype(np.float32), affine)
     try:
-        measures = measure_volume(volume, None, settings)
+        measures = measure_volume(volume, label_volume, settings)
     except InputError as exc:
         return {"error": str(exc)}
     paths = write_measures(volume, measures, out_dir, settings.figure_dpi)
@@ -92,7 +108,7 @@ def load_truth(path: Path, size: int) -> np.ndarray:
 def reconstruct(
     frontal: str | Path,
     lateral: str | Path,
-    run_dir: str | Path,
+    run_dir: str | Path | None,
     out_dir: str | Path,
     checkpoint: str | int = "best",
     mesh: bool = False,
@@ -103,8 +119,14 @@ def reconstruct(
     device: str = "cpu",
     measure: bool = False,
     lowest_level: str | None = None,
+    *,
+    model: str | Path | None = None,
 ) -> dict[str, Any]:
     """Reconstruct a volume from two radiographs; returns the output paths and a summary.
+
+    The network is the run's (``run_dir`` + ``checkpoint``) or, with ``run_dir`` None, the
+    shipped or exported ``model`` ('default' when None too). A network with a level head also
+    writes ``labels.nii.gz`` (vertebra labels, common ids) and measures with those labels.
 
     Writes ``volume.nii.gz`` (HU, int16; isotropic voxels of the training cube, centred at the
     origin of patient space), ``inputs/`` (the preprocessed views), ``reconstruction.png``, and
@@ -117,7 +139,12 @@ def reconstruct(
     from x2ct.atomic import atomic_path
 
     out_dir = Path(out_dir)
-    predictor = Predictor.from_run(run_dir, checkpoint, device)
+    if run_dir is not None:
+        predictor = Predictor.from_run(run_dir, checkpoint, device)
+        label = f"{Path(run_dir).name} ({checkpoint})"
+    else:
+        predictor = Predictor.from_model(model or "default", device)
+        label = predictor.source
     views = [
         prepare_radiograph(read_radiograph(path), predictor, intensity, pixel_spacing_mm)
         for path in (frontal, lateral)
@@ -128,6 +155,9 @@ def reconstruct(
     outputs: dict[str, Any] = {
         "volume": str(write_prediction(ct01, affine, out_dir / "volume.nii.gz"))
     }
+    labels = predictor.predict_labels(views[0], views[1])
+    if labels is not None:
+        outputs["labels"] = str(write_labels(labels, affine, out_dir / "labels.nii.gz"))
     for name, image in zip(("xray1_frontal.png", "xray2_lateral.png"), views, strict=True):
         with atomic_path(out_dir / "inputs" / name) as tmp:
             Image.fromarray(image).save(tmp, format="PNG")
@@ -153,9 +183,9 @@ def reconstruct(
         outputs["metrics"] = scores
     if measure:
         outputs["measures"] = measure_reconstruction(
-            hu, affine, predictor.config, out_dir / "measures", lowest_level
+            hu, affine, predictor.config, out_dir / "measures", lowest_level, labels
         )
-    title = f"{Path(frontal).name} + {Path(lateral).name} -> {Path(run_dir).name} ({checkpoint})"
+    title = f"{Path(frontal).name} + {Path(lateral).name} -> {label}"
     outputs["figure"] = str(
         reconstruction_figure(
             out_dir / "reconstruction.png", views[0], views[1], hu, voxel, truth_hu, level, title

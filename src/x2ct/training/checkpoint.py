@@ -25,6 +25,8 @@ from x2ct.errors import InputError, MissingFileError
 
 FORMAT = 1
 CONFIG_FILE = "config.yaml"
+DATA_SETTINGS_FILE = "data_settings.json"
+"""The prepared data's settings (cube field of view, DRR geometry, X-ray preprocessing)."""
 CHECKPOINT_DIR = "checkpoints"
 
 
@@ -102,7 +104,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def model_difference(run: dict[str, Any], other: dict[str, Any]) -> str | None:
-    """The first ``model.*`` key whose value differs between two model sections (dict form)."""
+    """The first ``model.*`` key whose value differs between two model sections (dict form).
+
+    A key missing from one side (a run saved before the key existed) takes its default value.
+    """
+    from x2ct.models.config import ModelConfig
+
+    defaults = to_dict(ModelConfig())
+    run, other = {**defaults, **run}, {**defaults, **other}
     for key in sorted(set(run) | set(other)):
         if run.get(key) != other.get(key):
             return f"model.{key} = {other.get(key)!r} (the run has {run.get(key)!r})"
@@ -152,10 +161,11 @@ def load_run(
         (config, generator) with the generator in eval mode; it maps xray1, xray2 (N, 1, S, S)
         in [0, 1] to a CT (N, 1, S, S, S) in the [0, 1] target scale (clamp before use).
     """
-    from x2ct.models import build_generator
+    from x2ct.models import build_model
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
+    settings = read_data_settings_file(run_dir)
     path = checkpoint_path(run_dir, checkpoint)
     if checkpoint == "best" and not path.is_file():
         path = checkpoint_path(run_dir, "last")
@@ -163,6 +173,21 @@ def load_run(
         raise MissingFileError(path, f"a '{checkpoint}' checkpoint in the run folder")
     payload = load_checkpoint(path)
     check_same_model(payload["config"], config, path)
-    generator = build_generator(config.model)
+    generator = build_model(config, settings)
     generator.load_state_dict(payload["generator"])
     return config, generator.to(device).eval()
+
+
+def read_data_settings_file(folder: str | Path) -> dict[str, Any] | None:
+    """A run or model folder's ``data_settings.json`` (None when the folder has none)."""
+    import json
+
+    path = Path(folder) / DATA_SETTINGS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            path, "a JSON file of data settings", f"invalid JSON ({exc.msg})"
+        ) from None

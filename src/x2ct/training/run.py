@@ -20,6 +20,7 @@ from x2ct.errors import InputError
 from x2ct.training.checkpoint import (
     CHECKPOINT_DIR,
     CONFIG_FILE,
+    DATA_SETTINGS_FILE,
     check_same_model,
     checkpoint_path,
     load_checkpoint,
@@ -27,7 +28,6 @@ from x2ct.training.checkpoint import (
 )
 
 SPLIT_FILE = "split.json"
-DATA_SETTINGS_FILE = "data_settings.json"
 DATA_MANIFEST = "manifest.json"
 
 

@@ -1,0 +1,113 @@
+"""Hold-out quality of a shipped (or exported) model on phantoms of seeds it never saw.
+
+Generates ``--n`` phantoms with ``x2ct phantoms``' default settings and base seed ``--seed``,
+prepares them with the model's data settings (as ``x2ct prepare --model`` does), and evaluates
+the model on all of them (``x2ct evaluate --model ... --split all``): Table 1, corrected metrics,
+bone Dice / HD95 / ASSD, level Dice of the predicted labels, and the clinical measures taken
+with the predicted labels against the phantoms' truth. The two non-learned baselines are fitted
+on ``--train-data`` (the model's training set) and evaluated beside it; ``--runs`` adds trained
+runs (e.g. the X2CT-GAN of the time-to-quality benchmark) on the same cases.
+
+    .venv/bin/python benchmarks/holdout.py --model spine-cpu --train-data DATA \\
+        --runs x2ct-gan=ttq-runs/ttq-x2ct-gan --write-card
+
+With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
+that ``x2ct models`` lists and that tests/models/test_shipped.py reproduces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from x2ct.atomic import write_text
+from x2ct.inference.evaluation import evaluate_run
+from x2ct.inference.predictor import model_data_config
+from x2ct.models.folder import read_card, resolve_model, write_card
+from x2ct.phantoms.config import PhantomConfig
+from x2ct.phantoms.writer import run_batch
+from x2ct.prepare.pipeline import prepare_dataset
+
+RESULTS = Path(__file__).resolve().parent / "results"
+KEPT = ("Dice", "level_Dice", "HD95-mm", "ASSD-mm", "PSNR-true-3D", "MAE-HU", "PSNR-3D", "SSIM",
+        "Dice-vert", "HD95-vert-mm")  # fmt: skip
+CLINICAL = ("height_anterior_mae_mm", "height_middle_mae_mm", "height_posterior_mae_mm",
+            "cobb_abs_error_deg", "lordosis_abs_error_deg", "grade_agreement", "failed")  # fmt: skip
+
+
+def holdout_set(out: Path, model: str, n: int, seed: int, workers: int) -> Path:
+    """Phantoms of ``x2ct phantoms``' defaults, prepared with the model's data settings."""
+    phantoms = out / "phantoms"
+    run_batch(phantoms, n, seed, PhantomConfig(), workers)
+    data = out / "data"
+    report = prepare_dataset(phantoms, data, model_data_config(model), workers=workers, png=True)
+    if report.failures:
+        print(f"{len(report.failures)} phantoms could not be prepared: {report.failures}")
+    return data
+
+
+def pick(summary: dict, method: str) -> dict:
+    means = summary["methods"].get(method, {}).get("mean", {})
+    return {k: float(means[k]) for k in KEPT if k in means}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=424242)
+    parser.add_argument("--train-data", type=Path, default=None)
+    parser.add_argument("--runs", nargs="*", default=[], help="name=RUN evaluated on the same set")
+    parser.add_argument("--out", type=Path, default=Path("holdout"))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--write-card", action="store_true")
+    args = parser.parse_args()
+
+    folder = resolve_model(args.model)
+    started = time.perf_counter()
+    data = args.out / "data"
+    if not (data / "manifest.json").is_file():
+        data = holdout_set(args.out, args.model, args.n, args.seed, args.workers)
+    result = evaluate_run(
+        None, data, "all", out_dir=args.out / "eval-model", model=folder,
+        baseline_data=args.train_data, baselines=args.train_data is not None,
+    )  # fmt: skip
+    summary = result.summary
+    per_case = {
+        row["case"]: round(float(row["Dice"]), 4) for row in result.rows if row["method"] == "x2ct"
+    }
+    clinical = summary.get("clinical", {}).get("x2ct vs phantom truth", {}).get("mean", {})
+    record = {
+        "model": folder.name,
+        "cases": len(per_case),
+        "seed": args.seed,
+        "phantoms": "x2ct phantoms defaults (PhantomConfig())",
+        "metrics": pick(summary, "x2ct"),
+        "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},
+        "per_case_bone_Dice": per_case,
+        "baselines": {m: pick(summary, m) for m in ("mean-volume", "backprojection")},
+        "runs": {},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    for item in args.runs:
+        name, run = item.split("=", 1)
+        other = evaluate_run(Path(run), data, "all", "last", args.out / f"eval-{name}")
+        record["runs"][name] = pick(other.summary, "x2ct")
+        clin = other.summary.get("clinical", {}).get("x2ct vs phantom truth", {}).get("mean", {})
+        record["runs"][name]["clinical_vs_truth"] = {
+            k: float(clin[k]) for k in CLINICAL if k in clin
+        }
+    print(json.dumps({k: v for k, v in record.items() if k != "per_case_bone_Dice"}, indent=1))
+    write_text(RESULTS / f"holdout_{folder.name}.json", json.dumps(record, indent=1) + "\n")
+    if args.write_card:
+        card = read_card(folder)
+        card["holdout"] = {k: record[k] for k in ("cases", "seed", "phantoms", "metrics",
+                                                  "clinical_vs_truth", "per_case_bone_Dice")}  # fmt: skip
+        card["holdout"]["baselines"] = record["baselines"]
+        write_card(folder, card)
+
+
+if __name__ == "__main__":
+    main()
