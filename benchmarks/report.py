@@ -272,7 +272,14 @@ def time_to_quality() -> list[str]:
             cells.append(f"{hit['minutes']:.1f} min (step {hit['step']})" if hit else "not reached")
         rows.append(
             f"| {family} (`{result['preset']}`) | {result['minutes_trained']:.1f} | {result['steps']} | "
-            f"{result['best_bone_Dice']:.3f} | " + " | ".join(cells) + " |"
+            + (
+                "no validated epoch"
+                if result["best_bone_Dice"] != result["best_bone_Dice"]
+                else f"{result['best_bone_Dice']:.3f}"
+            )
+            + " | "
+            + " | ".join(cells)
+            + " |"
         )
     return out + [
         f"Validation bone Dice (>= 200 HU, 64^3 grid) on the {data['validation_cases']} held-out "

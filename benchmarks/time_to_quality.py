@@ -38,8 +38,12 @@ PRESETS = {"spine": "spine-cpu", "x2ct-gan": "cpu"}
 
 
 def curve(run: Path) -> list[tuple[float, int, float]]:
-    """(elapsed minutes, step, validation bone Dice) after every validated epoch of a run."""
-    rows = list(csv.DictReader((run / "metrics.csv").open(encoding="utf-8")))
+    """(elapsed minutes, step, validation bone Dice) after every validated epoch of a run
+    (empty when the run stopped before its first epoch ended)."""
+    path = run / "metrics.csv"
+    if not path.is_file():
+        return []
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
     points = []
     for row in rows:
         if row.get("val_bone_Dice") not in (None, ""):
@@ -89,6 +93,8 @@ def main() -> None:
         points = curve(run)
         reached = {str(t): first_reach(points, t) for t in THRESHOLDS}
         best = max((p[2] for p in points), default=float("nan"))
+        if not points:
+            print(f"{family}: no epoch finished within the budget, so no validation point")
         results[family] = {
             "preset": PRESETS[family],
             "run": str(run),
@@ -100,6 +106,11 @@ def main() -> None:
             "minutes_trained": round(points[-1][0], 1) if points else 0.0,
             "steps": points[-1][1] if points else 0,
         }
+        if not points:  # where the run stopped, from its resumable checkpoint
+            loop = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["loop"]
+            results[family].update(
+                minutes_trained=round(loop["elapsed"] / 60.0, 1), steps=int(loop["step"])
+            )
         cells = [
             f"{r['minutes']:>8.1f} min" if r else f"{'not reached':>14}" for r in reached.values()
         ]

@@ -22,8 +22,8 @@ from x2ct.config import ProjectConfig
 from x2ct.config.schema import from_dict
 from x2ct.drr.config import DRRConfig
 from x2ct.errors import InputError
+from x2ct.models.folder import DATA_SETTINGS_FILE as DATA_SETTINGS
 from x2ct.prepare.config import PrepareConfig
-from x2ct.training.checkpoint import DATA_SETTINGS_FILE as DATA_SETTINGS
 from x2ct.xray.config import XrayConfig
 
 

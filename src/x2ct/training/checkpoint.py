@@ -22,11 +22,10 @@ from x2ct.atomic import atomic_path
 from x2ct.config import ProjectConfig, load_config
 from x2ct.config.schema import to_dict
 from x2ct.errors import InputError, MissingFileError
+from x2ct.models.folder import read_data_settings
 
 FORMAT = 1
 CONFIG_FILE = "config.yaml"
-DATA_SETTINGS_FILE = "data_settings.json"
-"""The prepared data's settings (cube field of view, DRR geometry, X-ray preprocessing)."""
 CHECKPOINT_DIR = "checkpoints"
 
 
@@ -165,7 +164,7 @@ def load_run(
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
-    settings = read_data_settings_file(run_dir)
+    settings = read_data_settings(run_dir)
     path = checkpoint_path(run_dir, checkpoint)
     if checkpoint == "best" and not path.is_file():
         path = checkpoint_path(run_dir, "last")
@@ -176,18 +175,3 @@ def load_run(
     generator = build_model(config, settings)
     generator.load_state_dict(payload["generator"])
     return config, generator.to(device).eval()
-
-
-def read_data_settings_file(folder: str | Path) -> dict[str, Any] | None:
-    """A run or model folder's ``data_settings.json`` (None when the folder has none)."""
-    import json
-
-    path = Path(folder) / DATA_SETTINGS_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            path, "a JSON file of data settings", f"invalid JSON ({exc.msg})"
-        ) from None

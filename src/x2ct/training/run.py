@@ -17,10 +17,10 @@ from x2ct.atomic import write_text
 from x2ct.config import ProjectConfig, save_config
 from x2ct.config.schema import to_dict
 from x2ct.errors import InputError
+from x2ct.models.folder import DATA_SETTINGS_FILE
 from x2ct.training.checkpoint import (
     CHECKPOINT_DIR,
     CONFIG_FILE,
-    DATA_SETTINGS_FILE,
     check_same_model,
     checkpoint_path,
     load_checkpoint,
