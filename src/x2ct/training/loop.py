@@ -45,7 +45,7 @@ from x2ct.training.run import (
 )
 from x2ct.training.sampler import ResumableSampler, batches_per_epoch
 from x2ct.training.schedule import fit_schedule, lr_factor, set_lr
-from x2ct.training.spine_step import SpineStep
+from x2ct.training.spine_step import make_spine_step
 from x2ct.training.state import LoopState, TrainResult, stop_reason
 from x2ct.training.step import (
     LOSS_KEYS,
@@ -185,25 +185,10 @@ class _Run:
 
     def _spine_networks(self) -> None:
         """SpineNet, Adam and the spine step (no discriminator)."""
-        from x2ct.models import build_model
-        from x2ct.models.spine.loss import SpineLossWeights
-
-        tcfg, device = self.tcfg, self.ctx.device
-        self.generator, self.discriminator = build_model(self.config, self.data_settings), None
-        self.opt_g = torch.optim.Adam(
-            self.generator.to(device).parameters(), lr=tcfg.lr, betas=tcfg.betas
+        self.generator, self.opt_g, self.step_fn = make_spine_step(
+            self.config, self.data_settings, self.ctx
         )
-        self.opt_d = None
-        network = self.generator
-        if self.ctx.distributed:
-            from torch.nn.parallel import DistributedDataParallel
-
-            ids = [device.index] if device.type == "cuda" else None
-            network = DistributedDataParallel(self.generator, device_ids=ids)
-        weights = SpineLossWeights(tcfg.weight_l1, tcfg.weight_bone, tcfg.weight_levels)
-        self.step_fn = SpineStep(
-            network, self.generator.bone_target, self.opt_g, weights, tcfg.amp, device
-        )
+        self.discriminator, self.opt_d = None, None
 
     def _restore(self) -> dict[str, Any] | None:
         """Load last.pt's states; return this rank's RNG state (None: start a fresh stream)."""

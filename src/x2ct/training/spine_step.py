@@ -60,3 +60,25 @@ class SpineStep:
         self.scaler.update()
         values = [loss, *(parts[key] for key in SPINE_LOSS_KEYS[1:])]
         return torch.stack([v.detach().float() for v in values])
+
+
+def make_spine_step(config: Any, data_settings: dict[str, Any] | None, ctx: Any):
+    """(SpineNet on ctx.device, its Adam, its SpineStep) for a project config.
+
+    The network lifts along the rays of the data's geometry (``data_settings``, the manifest's
+    ``settings``); under torchrun the step drives a DDP wrapper of it.
+    """
+    from x2ct.models import build_model
+
+    tcfg, device = config.train, ctx.device
+    network = build_model(config, data_settings).to(device)
+    optimizer = torch.optim.Adam(network.parameters(), lr=tcfg.lr, betas=tcfg.betas)
+    stepped = network
+    if ctx.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [device.index] if device.type == "cuda" else None
+        stepped = DistributedDataParallel(network, device_ids=ids)
+    weights = SpineLossWeights(tcfg.weight_l1, tcfg.weight_bone, tcfg.weight_levels)
+    step = SpineStep(stepped, network.bone_target, optimizer, weights, tcfg.amp, device)
+    return network, optimizer, step
