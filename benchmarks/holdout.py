@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 from x2ct.atomic import write_text
+from x2ct.config.phantoms import PhantomConfig
 from x2ct.inference.evaluation import evaluate_run
 from x2ct.inference.predictor import model_data_config
 from x2ct.models.folder import read_card, resolve_model, write_card
-from x2ct.phantoms.config import PhantomConfig
 from x2ct.phantoms.writer import run_batch
 from x2ct.prepare.pipeline import prepare_dataset
 

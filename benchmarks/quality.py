@@ -219,13 +219,13 @@ def stage_real(args: argparse.Namespace, arm: str, name: str) -> dict[str, Any]:
     recon = reconstruct(
         folder / case / "xray1_frontal.png",
         folder / case / "xray2_lateral.png",
-        WORK / "runs" / name,
         WORK / "real-reconstruction",
+        run_dir=WORK / "runs" / name,
         checkpoint="last",
         mesh=True,
         truth=folder / case / "ct_xray_data.h5",
     )
-    return {"case": case, "figure": recon["figure"]}
+    return {"case": case, "figure": str(recon.figure)}
 
 
 def main() -> None:

@@ -35,12 +35,11 @@ def pipeline(tmp_path_factory):
     recon = reconstruct(
         root / "data" / case / "xray1_frontal.png",
         root / "data" / case / "xray2_lateral.png",
-        root / "run",
         root / "recon",
+        run_dir=root / "run",
         mesh=True,
         level=-500.0,
         truth=case_path(root / "data", case),
-        measure=True,
     )
     return {"root": root, "config": config, "case": case, "evaluation": evaluation, "recon": recon}
 
@@ -75,7 +74,7 @@ def test_saved_prediction_sits_in_the_cases_patient_space(pipeline):
 def test_reconstruction_outputs(pipeline):
     recon, config = pipeline["recon"], pipeline["config"]
     size = config.model.input_size
-    image = nib.load(recon["volume"])
+    image = nib.load(recon.volume)
     voxel = config.prepare.field_mm / size
     np.testing.assert_allclose(image.affine, model_frame_affine(size, voxel), atol=1e-4)
     assert nib.aff2axcodes(image.affine) == ("I", "P", "L")
@@ -83,12 +82,46 @@ def test_reconstruction_outputs(pipeline):
     assert data.min() >= -1024 and data.max() <= 1476
     stl = pipeline["root"] / "recon" / "bone.stl"
     assert stl.stat().st_size > 84  # an STL header plus at least one triangle
-    figure = Image.open(recon["figure"])
+    figure = Image.open(recon.figure)
     assert figure.size[0] > 800
-    assert set(TABLE1_KEYS) <= set(recon["metrics"])
-    # A briefly trained tiny model shows no spine: the measures report that in one line.
-    measures = recon["measures"]
-    assert "summary" in measures or "expected" in measures["error"]
+    assert set(TABLE1_KEYS) <= set(recon.metrics)
+    assert recon.measures is None and recon.labels is None  # not asked for / no level head
+
+
+def test_reconstruct_measures_or_says_why_in_one_line(pipeline):
+    """A briefly trained tiny model may or may not show vertebrae: either the measures are
+    written, or one InputError line says why, after the volume and the figure are written."""
+    from x2ct.errors import InputError
+
+    root, case = pipeline["root"], pipeline["case"]
+    out = root / "recon-measured"
+    try:
+        result = reconstruct(
+            root / "data" / case / "xray1_frontal.png",
+            root / "data" / case / "xray2_lateral.png",
+            out,
+            run_dir=root / "run",
+            measure=True,
+        )
+    except InputError as exc:
+        assert "\n" not in str(exc) and "expected" in str(exc)
+    else:
+        assert result.measures.summary
+        assert all(path.is_file() for path in result.measures.paths.values())
+    assert (out / "volume.nii.gz").is_file() and (out / "reconstruction.png").is_file()
+
+
+def test_measuring_a_volume_without_bone_raises(tmp_path):
+    from x2ct.config import ProjectConfig
+    from x2ct.errors import InputError
+    from x2ct.inference.reconstruct import measure_reconstruction
+
+    soft_tissue = np.full((32, 32, 32), 40.0, dtype=np.float32)
+    with pytest.raises(InputError):
+        measure_reconstruction(
+            soft_tissue, np.diag([4.0, 4.0, 4.0, 1.0]), ProjectConfig(), tmp_path
+        )
+    assert not any(tmp_path.iterdir())
 
 
 def test_run_keeps_the_data_settings_for_reconstruction(pipeline, tmp_path):

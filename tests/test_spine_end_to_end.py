@@ -15,12 +15,12 @@ import pytest
 import torch
 
 from x2ct.config import load_config
+from x2ct.config.model import ModelConfig
 from x2ct.data.hdf5 import case_path
 from x2ct.errors import InputError
 from x2ct.inference.evaluation import evaluate_run
 from x2ct.inference.predictor import Predictor
 from x2ct.inference.reconstruct import reconstruct
-from x2ct.models.config import ModelConfig
 from x2ct.models.folder import load_model, read_card, resolve_model
 from x2ct.phantoms.writer import run_batch
 from x2ct.prepare.pipeline import prepare_dataset
@@ -117,13 +117,12 @@ def test_reconstruct_with_a_model_writes_labels(spine_pipeline, tmp_path):
     outputs = reconstruct(
         root / "data" / case / "xray1_frontal.png",
         root / "data" / case / "xray2_lateral.png",
-        None,
         tmp_path / "recon",
         truth=case_path(root / "data", case),
         model=str(root / "model"),
     )
-    labels = nib.load(outputs["labels"])
-    volume = nib.load(outputs["volume"])
+    labels = nib.load(outputs.labels)
+    volume = nib.load(outputs.volume)
     assert labels.shape == volume.shape == (32, 32, 32)
     np.testing.assert_allclose(labels.affine, volume.affine)
     assert set(np.unique(np.asarray(labels.dataobj))) <= set(range(26))

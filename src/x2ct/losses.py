@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from x2ct.training.config import TrainConfig
+from x2ct.config.train import TrainConfig
 
 VOLUME_AXES = (2, 3, 4)
 """Tensor axes of D, H and W in an (N, C, D, H, W) volume."""
@@ -48,8 +48,12 @@ def lsgan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 
 def projection_l1(fake: torch.Tensor, real: torch.Tensor, axis: int) -> torch.Tensor:
-    """L1 between the orthographic projections (means) of two (N, C, D, H, W) volumes along ``axis``."""
-    return F.l1_loss(fake.float().mean(dim=axis), real.float().mean(dim=axis))
+    """L1 between the orthographic projections (means) of two (N, C, D, H, W) volumes along ``axis``
+    (half-precision inputs are computed in float32, float64 ones in float64)."""
+    fake, real = (
+        x.float() if x.dtype in (torch.float16, torch.bfloat16) else x for x in (fake, real)
+    )
+    return F.l1_loss(fake.mean(dim=axis), real.mean(dim=axis).to(fake.dtype))
 
 
 def projection_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:

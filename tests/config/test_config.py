@@ -11,6 +11,7 @@ from x2ct.config import (
     ConfigError,
     ProjectConfig,
     apply_overrides,
+    check_modes,
     load_config,
     preset_names,
     save_config,
@@ -105,3 +106,33 @@ def test_unknown_preset_name():
 def test_configs_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         ProjectConfig().train.lr = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_presets_choose_one_mode_for_crop_and_views(name):
+    check_modes(load_config(name))
+
+
+def test_a_crop_mode_without_its_view_mode_is_refused():
+    config = apply_overrides(ProjectConfig(), ["prepare.mode=paper"])
+    with pytest.raises(
+        ConfigError, match=re.escape("prepare.mode 'paper' and xray.mode 'aligned'")
+    ):
+        check_modes(config)
+    check_modes(apply_overrides(config, ["xray.mode=paper"]))
+
+
+def test_prepare_refuses_mixed_modes_and_the_cli_sets_both(tmp_path):
+    from typer.testing import CliRunner
+
+    from x2ct.cli import app
+    from x2ct.prepare.pipeline import prepare_dataset
+
+    config = apply_overrides(ProjectConfig(), ["xray.mode=paper"])
+    with pytest.raises(ConfigError, match=re.escape("xray.mode")):
+        prepare_dataset(tmp_path / "nowhere", tmp_path / "out", config)
+    assert not (tmp_path / "out").exists()
+    result = CliRunner().invoke(app, ["prepare", str(tmp_path / "nowhere"), str(tmp_path / "o"),
+                                      "--mode", "paper"])  # fmt: skip
+    assert result.exit_code != 0
+    assert "xray.mode" not in result.output  # the crop and the views got the same mode

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from x2ct.data.hdf5 import CaseData, case_path, read_case, read_case_list, write_case
-from x2ct.data.scaling import hu_to_stored, hu_to_target, stored_to_target, target_to_hu
 from x2ct.errors import InputError, MissingFileError
+from x2ct.scaling import hu_to_stored, hu_to_target, stored_to_target, target_to_hu
 
 
 def make_case(size: int = 8) -> CaseData:

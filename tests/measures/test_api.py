@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 from x2ct.cli import app
 from x2ct.errors import InputError
 from x2ct.io import write_volume
+from x2ct.levels import genant_grade
 from x2ct.measures import compare_measures, draw_measures, measure_volume
 from x2ct.measures.records import VertebraMeasures
-from x2ct.measures.spine import genant_grade, grade_fractures
+from x2ct.measures.spine import grade_fractures
 from x2ct.volume import Volume
 
 

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from x2ct.data.scaling import CT_RANGE
+from x2ct.config.evaluate import EvaluateConfig
 from x2ct.errors import InputError
 from x2ct.metrics import CORRECTED_KEYS, corrected
-from x2ct.metrics.config import EvaluateConfig
+from x2ct.scaling import CT_RANGE
 
 
 def ssim_3d_reference(x: np.ndarray, y: np.ndarray, L: float) -> float:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from x2ct.config.phantoms import PhantomConfig
 from x2ct.inference.evaluation import evaluate_run
 from x2ct.inference.predictor import Predictor, model_data_config
 from x2ct.models.folder import list_models, read_card, resolve_model, shipped_names
-from x2ct.phantoms.config import PhantomConfig
 from x2ct.phantoms.writer import run_batch
 from x2ct.prepare.pipeline import prepare_dataset
 

@@ -144,11 +144,50 @@ def test_spine_loss_parts_and_gradients():
     labels[0, 4:8, 6:10, 6:10] = 20
     labels[0, 9:12, 6:10, 6:10] = 30  # beyond the classes: counts as background
     total, parts = spine_loss(net(x1, x2, heads=True), ct, labels, 0.5, SpineLossWeights())
-    assert set(parts) == {"l1", "bone_dice", "bone_ce", "level_dice", "level_ce"}
+    assert set(parts) == {"l1", "bone_dice", "bone_ce", "level_dice", "level_ce", "proj"}
+    assert float(parts["proj"]) == 0.0
     assert torch.isfinite(total)
     total.backward()
     assert net.frontal.stem[0][0].weight.grad.abs().sum() > 0
     assert net.lateral.stem[0][0].weight.grad.abs().sum() > 0
+
+
+def test_spine_loss_options_mse_and_projection_in_float64():
+    """The measured options: MSE instead of L1, and X2CT-GAN's projection L1 added."""
+    from x2ct.losses import projection_l1
+
+    generator = torch.Generator().manual_seed(5)
+    prediction = torch.rand(2, 1, 6, 6, 6, generator=generator, dtype=torch.float64)
+    ct = torch.rand(2, 1, 6, 6, 6, generator=generator, dtype=torch.float64)
+    heads = {
+        "ct": prediction,
+        "bone": torch.zeros_like(prediction),
+        "levels": torch.zeros(2, 3, 6, 6, 6, dtype=torch.float64),
+    }
+    labels = torch.zeros(2, 6, 6, 6, dtype=torch.long)
+    zero = {"bone": 0.0, "levels": 0.0}
+    total, parts = spine_loss(heads, ct, labels, 0.5, SpineLossWeights(l1=1.0, **zero))
+    assert float(total) == pytest.approx(float((prediction - ct).abs().mean()), rel=1e-12)
+    weights = SpineLossWeights(l1=2.0, intensity="mse", projection=3.0, **zero)
+    total, parts = spine_loss(heads, ct, labels, 0.5, weights)
+    mse = float((prediction - ct).square().mean())
+    proj = sum(float(projection_l1(prediction, ct, axis)) for axis in (2, 3, 4)) / 3.0
+    assert float(parts["l1"]) == pytest.approx(mse, rel=1e-12)
+    assert float(parts["proj"]) == pytest.approx(proj, rel=1e-12)
+    assert float(total) == pytest.approx(2.0 * mse + 3.0 * proj, rel=1e-12)
+
+
+def test_axis_lifting_ignores_the_cone_magnification():
+    """'axis' lifting samples a cone-beam view as a parallel one; 'rays' does not."""
+    from dataclasses import replace
+
+    cfg = spine_config()
+    geometry = LiftGeometry(cone=True, sad_mm=400.0, field_mm=320.0)
+    rays = SpineNet(cfg, geometry)
+    axis = SpineNet(replace(cfg, spine_lifting="axis"), geometry)
+    parallel = SpineNet(cfg, replace(geometry, cone=False))
+    assert torch.equal(axis.lifters[0].frontal_grid, parallel.lifters[0].frontal_grid)
+    assert not torch.allclose(rays.lifters[0].frontal_grid, axis.lifters[0].frontal_grid)
 
 
 def test_level_dice_equals_the_one_hot_formula_in_float64():

@@ -60,20 +60,37 @@ def bad_dataset(root):
 
 EXPECTED = {
     "shape": ("shape_seg.nii.gz", "shape"),
-    "affine": ("affine_seg.nii.gz", "--resample-labels"),
+    "affine": ("affine_seg.nii.gz", "`prepare.resample_labels`"),
     "nospine": ("nospine_seg.nii.gz", "label ids present: 30"),
     "floatlabels": ("floatlabels_seg.nii.gz", "integer-valued"),
     "nan": ("nan.nii.gz", "NaN"),
     "corrupt": ("corrupt.nii.gz", "corrupt or truncated"),
     "nolabels": ("nolabels.nii.gz", "label file"),
     "noct": ("noct_seg.nii.gz", "the CT of case noct"),
-    "toolarge": ("toolarge.nii.gz", "use --field-mm 176"),
+    "toolarge": ("toolarge.nii.gz", "use `prepare.field_mm` 176"),
 }
 
 
 def test_each_bad_case_is_reported_and_the_good_one_completes(tmp_path):
     src = bad_dataset(tmp_path / "src")
-    report = prepare_dataset(src, tmp_path / "out", small_config())
+    heard: dict[str, tuple[str, str]] = {}
+
+    class Recorder:  # a BatchProgress
+        total = None
+
+        def start(self, total: int) -> None:
+            self.total = total
+
+        def case(self, name: str, status: str, detail: str = "") -> None:
+            heard[name] = (status, detail)
+
+    recorder = Recorder()
+    report = prepare_dataset(src, tmp_path / "out", small_config(), progress=recorder)
+    assert recorder.total == len(heard) == len(EXPECTED) + 1
+    assert heard["good"] == ("done", "")
+    assert {name: heard[name] for name in EXPECTED} == {
+        name: ("failed", report.failures[name]) for name in EXPECTED
+    }
     assert report.done == ["good"]
     assert set(report.failures) == set(EXPECTED)
     for name, (file_name, phrase) in EXPECTED.items():
@@ -110,3 +127,6 @@ def test_cli_exit_code_says_some_cases_failed(tmp_path):
     )
     assert result.exit_code == EXIT_PARTIAL_FAILURE
     assert "failed 9" in result.output
+    # the library names the parameter, the command line shows the flag
+    assert "use --field-mm 184 (or a smaller --margin-mm)" in " ".join(result.output.split())
+    assert "`" not in result.output

@@ -7,7 +7,8 @@ import pytest
 
 from x2ct.data.split import grouped_split
 from x2ct.errors import InputError, MissingFileError
-from x2ct.prepare.labels import LEVEL_NAMES, check_integer_labels, parse_ids, resolve, to_common_ids
+from x2ct.levels import LEVEL_NAMES
+from x2ct.prepare.labels import check_integer_labels, parse_ids, resolve, to_common_ids
 from x2ct.prepare.layout import detect_layout, discover
 
 

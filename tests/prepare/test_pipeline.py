@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from x2ct.cli import app
 from x2ct.data.hdf5 import case_path, read_case, read_case_list
-from x2ct.data.scaling import HU_OFFSET
 from x2ct.errors import InputError
 from x2ct.prepare.pipeline import prepare_dataset
+from x2ct.scaling import HU_OFFSET
 
 
 def test_prepares_every_case_with_the_schema(small_dataset, tmp_path):
@@ -68,8 +68,10 @@ def test_other_settings_in_the_same_folder_are_refused(small_dataset, tmp_path):
     out = tmp_path / "out"
     prepare_dataset(small_dataset, out, small_config())
     with pytest.raises(InputError, match=r"prepare\.mode"):
-        prepare_dataset(small_dataset, out, small_config("prepare.mode=paper"))
-    report = prepare_dataset(small_dataset, out, small_config("prepare.mode=paper"), overwrite=True)
+        prepare_dataset(small_dataset, out, small_config("prepare.mode=paper", "xray.mode=paper"))
+    report = prepare_dataset(
+        small_dataset, out, small_config("prepare.mode=paper", "xray.mode=paper"), overwrite=True
+    )
     assert len(report.done) == 5
 
 

@@ -9,10 +9,8 @@ import pytest
 import torch
 
 from x2ct.errors import InputError, MissingFileError
+from x2ct.models.runfolder import checkpoint_path, load_checkpoint, load_run
 from x2ct.training.checkpoint import (
-    checkpoint_path,
-    load_checkpoint,
-    load_run,
     rng_state,
     save_checkpoint,
     set_rng_state,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from x2ct.cli import app
 from x2ct.config import save_config
-from x2ct.training.checkpoint import load_run
+from x2ct.models.runfolder import load_run
 
 runner = CliRunner()
 

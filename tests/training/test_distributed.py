@@ -16,7 +16,8 @@ import torch.multiprocessing as mp
 from train_cases import ddp_worker, tiny_config
 
 from x2ct.config import save_config
-from x2ct.training.checkpoint import load_checkpoint, stream_seed
+from x2ct.models.runfolder import load_checkpoint
+from x2ct.training.checkpoint import stream_seed
 from x2ct.training.loop import train
 
 # Dropout off for the comparison with one process: with it, one process draws the masks of both

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from x2ct.config import load_config
+from x2ct.config.train import TrainConfig
 from x2ct.errors import InputError
-from x2ct.training.config import TrainConfig
 from x2ct.training.schedule import fit_schedule, lr_at, lr_factor, set_lr, total_epochs
 
 

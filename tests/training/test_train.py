@@ -12,7 +12,7 @@ import torch
 from train_cases import tiny_config
 
 from x2ct.config import load_config
-from x2ct.training.checkpoint import load_checkpoint, load_run
+from x2ct.models.runfolder import load_checkpoint, load_run
 from x2ct.training.loop import train
 
 # 4 training cases, batch 1: 4 steps per epoch; 1 + 2 epochs = 12 steps.

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from x2ct.config import ProjectConfig
+from x2ct.config.model import ModelConfig
+from x2ct.config.train import TrainConfig
 from x2ct.data.hdf5 import CaseData, write_case
-from x2ct.data.scaling import hu_to_stored, stored_to_target
-from x2ct.models.config import ModelConfig
-from x2ct.training.config import TrainConfig
+from x2ct.scaling import hu_to_stored, stored_to_target
 
 TINY_MODEL = ModelConfig(
     input_size=16,

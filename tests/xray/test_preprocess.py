@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from x2ct.config.xray import XrayConfig
 from x2ct.errors import InputError
 from x2ct.xray import preprocess
-from x2ct.xray.config import XrayConfig
 
 
 def spine_like(rows: int = 200, cols: int = 160) -> np.ndarray:

@@ -20,6 +20,6 @@ def demo(
     set_: list[str] = typer.Option([], "--set", help="Override a setting: section.key=value."),
 ) -> None:
     """Run the whole pipeline on synthetic phantoms in minutes on a CPU."""
-    from x2ct.demo import run_demo
+    from x2ct.cli.demo_steps import run_demo
 
     run_demo(out, minutes, cases, config, workers, seed, set_, console)

@@ -36,8 +36,8 @@ def drr(
     from x2ct.cli.prepare import load_with_overrides
     from x2ct.drr import to_uint8
     from x2ct.io import read_volume
-    from x2ct.prepare.case import SpineSelection, cube_geometry, load_pair
-    from x2ct.prepare.crop import bounding_box, crop, expand_box
+    from x2ct.prepare.case import SpineSelection, load_pair, place_spine
+    from x2ct.prepare.crop import crop
     from x2ct.prepare.labels import resolve
     from x2ct.prepare.layout import CaseSource
     from x2ct.prepare.views import render_detector
@@ -51,19 +51,12 @@ def drr(
         source = CaseSource(name, ct, labels, name)
         volume, label_volume = load_pair(source, settings)
         preset, ids = resolve(settings.prepare.spine_labels, "csv" if spine_labels else "totalseg")
-        spine = SpineSelection(preset, ids)
-        mask = np.isin(np.rint(label_volume.array).astype(np.int64), spine.ids)
-        if not mask.any():
-            from x2ct.errors import InputError
-
-            raise InputError(labels, f"voxels with spine labels {preset}", "none")
-        spine_box = bounding_box(mask)
-        crop_box = expand_box(spine_box, settings.prepare.margin_mm, volume.spacing, volume.shape)
-        cube_affine, field_mm = cube_geometry(volume, spine_box, crop_box, settings, str(ct))
-        size = settings.prepare.size
-        center = cube_affine[:3, :3] @ np.full(3, (size - 1) / 2.0) + cube_affine[:3, 3]
+        placed = place_spine(
+            volume, label_volume, SpineSelection(preset, ids), settings.prepare, source
+        )
+        center, field_mm = placed.center_world, placed.field_mm
         if field_mm is None:
-            volume, center = crop(volume, crop_box), None
+            volume, center = crop(volume, placed.crop_box), None
     else:
         volume = read_volume(ct)
         extents = np.array(volume.shape) * np.array(volume.spacing)

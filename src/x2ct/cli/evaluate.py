@@ -37,13 +37,10 @@ def evaluate(
     """Evaluate a run on held-out cases next to the mean-volume and back-projection baselines;
     writes per_case.csv, per_vertebra.csv, summary.json, tables.md and figures/cases.png."""
     from x2ct.inference.evaluation import evaluate_run
+    from x2ct.progress import BarProgress
 
     with progress() as bar:
         task = bar.add_task("evaluate", total=None, status="")
-
-        def on_case(name: str, total: int) -> None:
-            bar.update(task, total=total, advance=1, status=name)
-
         result = evaluate_run(
             run,
             data,
@@ -53,7 +50,7 @@ def evaluate(
             save_predictions,
             not no_baselines,
             device=device,
-            on_case=on_case,
+            progress=BarProgress(bar, task),
             model=model,
         )
     console.print(result.tables, markup=False, highlight=False, soft_wrap=True)

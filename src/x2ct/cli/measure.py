@@ -11,21 +11,10 @@ from x2ct.cli.common import console, reports_errors
 
 def read_input_volume(path: Path, labels: bool = False):
     """A NIfTI / DICOM volume, or a prepared HDF5 cube (``ct`` in HU + 1024, or its ``mask``)."""
-    from x2ct.errors import InputError
-    from x2ct.volume import Volume
-
     if path.suffix in (".h5", ".hdf5"):
-        from x2ct.data.hdf5 import read_case
-        from x2ct.data.scaling import HU_OFFSET
+        from x2ct.data.hdf5 import case_volume
 
-        case = read_case(path, load_mask=labels)
-        if case.affine is None:
-            raise InputError(path, "an HDF5 cube with an 'affine' attribute", "none")
-        if labels:
-            if case.mask is None:
-                raise InputError(path, "an HDF5 cube with a 'mask' dataset", "none")
-            return Volume(case.mask.astype("float32"), case.affine, str(path))
-        return Volume(case.ct - HU_OFFSET, case.affine, str(path))
+        return case_volume(path, labels=labels)
     from x2ct.io import read_volume
 
     return read_volume(path)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from x2ct.cli.common import EXIT_PARTIAL_FAILURE, console, err_console, progress, reports_errors
+from x2ct.cli.common import (
+    EXIT_PARTIAL_FAILURE,
+    as_flags,
+    console,
+    err_console,
+    progress,
+    reports_errors,
+)
 
 
 @reports_errors
@@ -28,6 +35,7 @@ def phantoms(
     """Generate synthetic spine CT phantoms (CTSpine1K-like layout) with exact ground truth."""
     from x2ct.config import ProjectConfig, apply_overrides, load_config
     from x2ct.phantoms.writer import run_batch
+    from x2ct.progress import BarProgress
 
     project = load_config(config) if config else ProjectConfig()
     project = apply_overrides(project, tuple(overrides or ()))
@@ -35,13 +43,13 @@ def phantoms(
     with progress() as bar:
         task = bar.add_task("phantoms", total=n, status="")
 
-        def on_case(name: str, error: str | None) -> None:
-            if error is not None:
-                failures.append(name)
-                err_console.print(f"[bold red]error:[/] {name}: {error}", highlight=False)
-            bar.update(task, advance=1, status=name)
+        def on_failure(name: str, error: str) -> None:
+            failures.append(name)
+            err_console.print(f"[bold red]error:[/] {name}: {as_flags(error)}", highlight=False)
 
-        result = run_batch(out, n, seed, project.phantoms, workers, preview, on_case)
+        result = run_batch(
+            out, n, seed, project.phantoms, workers, preview, BarProgress(bar, task, on_failure)
+        )
     console.print(f"wrote {len(result.cases)} phantoms to {out}", highlight=False)
     if result.failures:
         err_console.print(f"{len(result.failures)} failed: {', '.join(result.failures)}")

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import typer
 
-from x2ct.cli.common import EXIT_PARTIAL_FAILURE, console, err_console, progress, reports_errors
+from x2ct.cli.common import (
+    EXIT_PARTIAL_FAILURE,
+    as_flags,
+    console,
+    err_console,
+    progress,
+    reports_errors,
+)
 
-MODEL_FIXED = ("prepare.mode", "prepare.size", "prepare.field_mm", "drr.geometry")
+MODEL_FIXED = ("prepare.mode", "xray.mode", "prepare.size", "prepare.field_mm", "drr.geometry")
 """Settings a model's data fixes: with --model the cube and the views must be those it knows."""
 
 
@@ -96,10 +103,12 @@ def prepare(
     """Crop each CT to its labelled spine, render frontal and lateral DRRs, write one HDF5 per case,
     then an 80/20 split grouped by patient and a manifest. Resumable; failed cases are listed."""
     from x2ct.prepare.pipeline import prepare_dataset
+    from x2ct.progress import BarProgress
 
     flags = {
         "prepare.spine_labels": spine_labels,
         "prepare.mode": mode,
+        "xray.mode": mode,  # one choice: the 3D crop and the 2D preprocessing go together
         "prepare.size": size,
         "prepare.field_mm": field_mm,
         "prepare.margin_mm": margin_mm,
@@ -113,10 +122,8 @@ def prepare(
     with progress() as bar:
         task = bar.add_task("prepare", total=None, status="")
 
-        def on_case(name: str, status: str, detail: str) -> None:
-            bar.update(task, advance=1, status=f"{name}: {status}")
-            if status == "failed":
-                bar.console.print(f"[red]failed[/] {name}: {detail}", highlight=False)
+        def on_failure(name: str, detail: str) -> None:
+            bar.console.print(f"[red]failed[/] {name}: {as_flags(detail)}", highlight=False)
 
         report = prepare_dataset(
             src,
@@ -127,8 +134,7 @@ def prepare(
             png,
             overwrite,
             group_pattern,
-            on_start=lambda total: bar.update(task, total=total),
-            on_case=on_case,
+            progress=BarProgress(bar, task, on_failure),
         )
     console.print(
         f"prepared {len(report.done)}, already there {len(report.skipped)}, failed {len(report.failures)}"

@@ -60,39 +60,35 @@ def reconstruct(
     """Reconstruct a CT-like volume of the spine from a frontal and a lateral radiograph."""
     from x2ct.inference.reconstruct import reconstruct as run_reconstruction
 
-    outputs = run_reconstruction(
+    result = run_reconstruction(
         frontal,
         lateral,
-        run,
         out,
-        parse_checkpoint(checkpoint),
-        mesh,
-        level,
-        truth,
-        intensity,
-        pixel_spacing,
-        device,
-        measure,
-        lowest_level,
+        run_dir=run,
         model=None if run is not None else model,
+        checkpoint=parse_checkpoint(checkpoint),
+        mesh=mesh,
+        level=level,
+        truth=truth,
+        intensity=intensity,
+        pixel_spacing_mm=pixel_spacing,
+        device=device,
+        measure=measure,
+        lowest_level=lowest_level,
     )
-    console.print(
-        f"volume  {outputs['volume']}  ({outputs['voxel_mm']:.3g} mm voxels)", highlight=False
-    )
-    if "mesh" in outputs:
+    console.print(f"volume  {result.volume}  ({result.voxel_mm:.3g} mm voxels)", highlight=False)
+    if result.mesh is not None:
         console.print(
-            f"mesh    {outputs['mesh']}  (watertight: {outputs['mesh_watertight']})",
-            highlight=False,
+            f"mesh    {result.mesh}  (watertight: {result.mesh_watertight})", highlight=False
         )
-    if "labels" in outputs:
-        console.print(f"labels  {outputs['labels']}  (vertebra levels)", highlight=False)
-    console.print(f"figure  {outputs['figure']}", highlight=False)
-    if "measures" in outputs:
-        found = outputs["measures"]
-        for line in found.get("summary", [f"measures: {found.get('error')}"]):
+    if result.labels is not None:
+        console.print(f"labels  {result.labels}  (vertebra levels)", highlight=False)
+    console.print(f"figure  {result.figure}", highlight=False)
+    if result.measures is not None:
+        for line in result.measures.summary:
             console.print(f"measure {line}", highlight=False)
-    if "metrics" in outputs:
-        m = outputs["metrics"]
+    if result.metrics is not None:
+        m = result.metrics
         console.print(
             f"against the truth: PSNR-3D {m['PSNR-3D']:.2f} dB (Table 1), MAE {m['MAE-HU']:.1f} HU,"
             f" bone Dice {m['Dice']:.3f}, HD95 {m['HD95-mm']:.2f} mm",

@@ -51,7 +51,7 @@ def train(
     """
     from x2ct.config import load_config
     from x2ct.errors import InputError
-    from x2ct.training.checkpoint import CONFIG_FILE
+    from x2ct.models.runfolder import CONFIG_FILE
     from x2ct.training.loop import train as run_training
 
     if config is None:

@@ -1,5 +1,9 @@
 """Project configuration: one frozen dataclass per stage, YAML presets, ``--set`` overrides.
 
+Each section's dataclass lives in its own module here (``x2ct.config.drr``, ``.model``,
+``.train`` ...), below the stages: reading a configuration imports no stage, and every stage
+imports only the section it reads.
+
 A config is a ``ProjectConfig`` with the sections ``phantoms, prepare, drr, xray, model, train,
 evaluate``. Presets are complete YAML files in ``configs/`` (``paper``, ``cpu``, ``tiny``); a file
 may also give only some keys, the rest take the dataclass defaults. Every run saves the config it
@@ -12,21 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from x2ct.config.drr import DRRConfig
+from x2ct.config.evaluate import EvaluateConfig
+from x2ct.config.measure import MeasureConfig
+from x2ct.config.model import ModelConfig
+from x2ct.config.phantoms import PhantomConfig
+from x2ct.config.prepare import PrepareConfig
 from x2ct.config.schema import ConfigError, from_dict, replace_key, to_dict
-from x2ct.drr.config import DRRConfig
+from x2ct.config.train import TrainConfig
+from x2ct.config.xray import XrayConfig
 from x2ct.errors import MissingFileError
-from x2ct.measures.config import MeasureConfig
-from x2ct.metrics.config import EvaluateConfig
-from x2ct.models.config import ModelConfig
-from x2ct.phantoms.config import PhantomConfig
-from x2ct.prepare.config import PrepareConfig
-from x2ct.training.config import TrainConfig
-from x2ct.xray.config import XrayConfig
 
 __all__ = [
     "ConfigError",
     "ProjectConfig",
     "apply_overrides",
+    "check_modes",
     "load_config",
     "preset_dir",
     "preset_names",
@@ -99,7 +104,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError("--set", "section.key=value", repr(text))
+        raise ConfigError("`overrides`", "section.key=value", repr(text))
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
@@ -111,7 +116,7 @@ def apply_overrides(config: ProjectConfig, overrides: list[str] | tuple[str, ...
     """Apply ``--set section.key=value`` overrides with type checking; unknown keys list valid ones."""
     for text in overrides:
         key, value = parse_override(text)
-        config = replace_key(config, key, value, "--set")
+        config = replace_key(config, key, value, "`overrides`")
     return config
 
 
@@ -124,6 +129,15 @@ def save_config(config: ProjectConfig, path: str | Path) -> Path:
     return write_text(path, yaml.safe_dump(to_dict(config), sort_keys=False))
 
 
-def config_from_dict(data: dict[str, Any], source: str | None = None) -> ProjectConfig:
-    """Rebuild a ProjectConfig from its dict form (as stored in a run folder or HDF5 attribute)."""
-    return from_dict(ProjectConfig, data, source)
+def check_modes(config: ProjectConfig) -> None:
+    """Refuse a config whose crop (``prepare.mode``) and 2D preprocessing (``xray.mode``) differ.
+
+    Both name one choice (the paper's crops or the aligned field of view); mixing them gives
+    views whose field of view is not the volume's. Raises ConfigError naming both keys.
+    """
+    if config.prepare.mode != config.xray.mode:
+        raise ConfigError(
+            "prepare.mode / xray.mode",
+            "the same mode for the 3D crop and the 2D preprocessing",
+            f"prepare.mode {config.prepare.mode!r} and xray.mode {config.xray.mode!r}",
+        )

@@ -29,8 +29,8 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from x2ct.data.hdf5 import REQUIRED, case_path, open_case, read_case, read_case_list
-from x2ct.data.scaling import stored_to_target
 from x2ct.errors import InputError, MissingFileError
+from x2ct.scaling import stored_to_target
 
 ASPECT_TOLERANCE = 0.02
 """Relative mismatch allowed between an X-ray's aspect ratio and the CT faces it projects."""

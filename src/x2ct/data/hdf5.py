@@ -22,6 +22,8 @@ import numpy as np
 
 from x2ct.atomic import atomic_path
 from x2ct.errors import InputError, MissingFileError
+from x2ct.scaling import HU_OFFSET
+from x2ct.volume import Volume
 
 CASE_FILE = "ct_xray_data.h5"
 REQUIRED = ("ct", "xray1", "xray2")
@@ -148,3 +150,19 @@ def read_case_list(path: str | Path) -> list[str]:
         if line:
             names.append(line)
     return names
+
+
+def case_volume(path: str | Path, *, labels: bool = False) -> Volume:
+    """A prepared case as a Volume on its cube: the CT in HU, or with ``labels`` its vertebra
+    mask (common ids, float32), with the cube's affine (voxel -> RAS mm).
+
+    Raises InputError when the file has no affine (or, with ``labels``, no mask).
+    """
+    case = read_case(path, load_mask=labels)
+    if case.affine is None:
+        raise InputError(path, "an HDF5 cube with an 'affine' attribute", "none")
+    if labels:
+        if case.mask is None:
+            raise InputError(path, "an HDF5 cube with a 'mask' dataset", "none")
+        return Volume(case.mask.astype(np.float32), case.affine, str(path))
+    return Volume(case.ct - HU_OFFSET, case.affine, str(path))

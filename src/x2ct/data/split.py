@@ -21,7 +21,7 @@ def grouped_split(
     two or more groups and the fraction is below 1). The result does not depend on input order.
     """
     if not 0.0 < train_fraction <= 1.0:
-        raise InputError("--split", "a train fraction in (0, 1]", f"{train_fraction}")
+        raise InputError("`split`", "a train fraction in (0, 1]", f"{train_fraction}")
     if len(cases) != len(groups):
         raise InputError(None, "one group per case", f"{len(cases)} cases, {len(groups)} groups")
     members: dict[str, list[str]] = {}

@@ -18,44 +18,18 @@ Public API:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from x2ct.drr.config import DRRConfig
-from x2ct.lazy import lazy_exports
-
-if TYPE_CHECKING:
-    from x2ct.drr.geometry import (
-        VIEWS,
-        ConeBeam,
-        Detector,
-        Geometry,
-        ParallelBeam,
-        detector_for,
-        geometry_from_config,
-    )
-    from x2ct.drr.physics import hu_to_mu, mu_water, to_uint8, transmission, water_equivalent_mm
-    from x2ct.drr.render import render
-
-# ``x2ct.config`` imports ``x2ct.drr.config``, which runs this file: names that need numpy or
-# torch are resolved on first use so that loading a configuration stays cheap.
-_LAZY = {
-    "VIEWS": "geometry",
-    "ConeBeam": "geometry",
-    "Detector": "geometry",
-    "Geometry": "geometry",
-    "ParallelBeam": "geometry",
-    "detector_for": "geometry",
-    "geometry_from_config": "geometry",
-    "hu_to_mu": "physics",
-    "mu_water": "physics",
-    "to_uint8": "physics",
-    "transmission": "physics",
-    "water_equivalent_mm": "physics",
-    "render": "render",
-}
-
-
-__getattr__, __dir__ = lazy_exports("x2ct.drr", _LAZY, globals())
+from x2ct.config.drr import DRRConfig
+from x2ct.drr.geometry import (
+    VIEWS,
+    ConeBeam,
+    Detector,
+    Geometry,
+    ParallelBeam,
+    detector_for,
+    geometry_from_config,
+)
+from x2ct.drr.physics import hu_to_mu, mu_water, to_uint8, transmission, water_equivalent_mm
+from x2ct.drr.render import render
 
 __all__ = [
     "VIEWS",

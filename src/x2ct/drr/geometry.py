@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from x2ct.drr.config import DRRConfig
+from x2ct.config.drr import DRRConfig
 from x2ct.errors import InputError
 
 VIEWS: tuple[str, str] = ("frontal", "lateral")
@@ -119,16 +119,38 @@ class ParallelBeam:
 Geometry = ConeBeam | ParallelBeam
 
 
-def geometry_from_config(config: DRRConfig | None = None) -> Geometry:
-    """The geometry described by the ``drr`` configuration section (default: clinical cone beam)."""
+def isocentre_magnification(config: DRRConfig) -> float:
+    """Magnification at the isocentre of the configured beam: sdd / sad, 1 for parallel rays."""
+    return config.sdd_mm / config.sad_mm if config.geometry == "cone" else 1.0
+
+
+def geometry_from_config(
+    config: DRRConfig | None = None,
+    *,
+    pixels: int | None = None,
+    field_mm: float | None = None,
+    isocenter_mm: tuple[float, float, float] = (0.0, 0.0, 0.0),
+) -> Geometry:
+    """The geometry described by the ``drr`` configuration section (default: clinical cone beam).
+
+    Args:
+        config: the section (geometry, sad_mm, sdd_mm, detector_pixels, detector_spacing_mm).
+        pixels: detector rows = columns, where the section leaves them open.
+        field_mm: where the section gives no pitch, the pitch that makes the detector cover
+            ``field_mm`` at the isocentre (field * magnification / pixels).
+        isocenter_mm: the isocentre from the volume's grid centre, (D, H, W) mm.
+    """
     config = config or DRRConfig()
-    if config.geometry == "parallel":
-        return ParallelBeam(config.detector_pixels, config.detector_spacing_mm)
-    if config.geometry != "cone":
+    if config.geometry not in ("cone", "parallel"):
         raise InputError("DRR geometry", "'cone' or 'parallel'", repr(config.geometry))
-    return ConeBeam(
-        config.sad_mm, config.sdd_mm, config.detector_pixels, config.detector_spacing_mm
-    )
+    pixels = config.detector_pixels or pixels
+    pitch = config.detector_spacing_mm
+    if pitch is None and field_mm is not None and pixels:
+        pitch = field_mm * isocentre_magnification(config) / pixels
+    iso = tuple(float(v) for v in isocenter_mm)
+    if config.geometry == "parallel":
+        return ParallelBeam(pixels, pitch, iso)
+    return ConeBeam(config.sad_mm, config.sdd_mm, pixels, pitch, iso)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from x2ct.drr.config import DRRConfig
+from x2ct.config.drr import DRRConfig
 from x2ct.errors import InputError
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from x2ct.drr.config import DRRConfig
+from x2ct.config.drr import DRRConfig
 from x2ct.drr.geometry import (
     VIEWS,
     ConeBeam,

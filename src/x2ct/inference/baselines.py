@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from x2ct.atomic import atomic_path
+from x2ct.config.evaluate import EvaluateConfig
 from x2ct.errors import InputError, MissingFileError
-from x2ct.metrics.config import EvaluateConfig
 
 TOLERANCE = 1e-6
 """Values this far outside [0, 1] are rounding, not a wrong convention."""

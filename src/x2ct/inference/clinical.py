@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from x2ct.errors import InputError
+from x2ct.measures.records import SpineMeasures
 from x2ct.volume import Volume
 
 CLINICAL_COLUMNS = (
@@ -56,7 +57,8 @@ def clinical_rows(
     fake_labels = label_volume
     if predicted_labels is not None:
         fake_labels = Volume(predicted_labels.astype(np.float32), affine)
-    measured: dict[str, Any] = {}
+    measured: dict[str, SpineMeasures] = {}
+    failures: dict[str, str] = {}  # volume -> why it could not be measured
     for name, hu, separation in (
         ("x2ct", fake_hu, fake_labels),
         ("true CT", real_hu, label_volume),
@@ -64,8 +66,8 @@ def clinical_rows(
         try:
             measured[name] = measure_volume(Volume(hu, affine), separation, config.measure)
         except InputError as exc:
-            measured[name] = str(exc)
-    references: list[tuple[str, str, Any]] = [("x2ct", "true CT", measured["true CT"])]
+            failures[name] = str(exc)
+    references: list[tuple[str, str, Any]] = [("x2ct", "true CT", measured.get("true CT"))]
     truth = None
     if truth_json and Path(truth_json).is_file():
         truth = json.loads(Path(truth_json).read_text(encoding="utf-8"))
@@ -73,10 +75,10 @@ def clinical_rows(
     rows = []
     for source, reference, target in references:
         row: dict[str, Any] = {"case": case, "comparison": f"{source} vs {reference}"}
-        pred = measured[source]
-        if isinstance(pred, str) or isinstance(target, str):
-            row.update({"failed": 1.0, "reason": pred if isinstance(pred, str) else target})
+        reason = failures.get(source) or (failures.get(reference) if target is None else None)
+        if reason is not None:
+            row.update({"failed": 1.0, "reason": reason})
         else:
-            row.update({"failed": 0.0, **compare_measures(pred, target)["summary"]})
+            row.update({"failed": 0.0, **compare_measures(measured[source], target)["summary"]})
         rows.append(row)
     return rows

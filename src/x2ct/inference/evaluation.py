@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,13 @@ import torch.nn.functional as F
 from x2ct.atomic import write_text
 from x2ct.data.dataset import CaseDataset
 from x2ct.data.hdf5 import case_path, read_case, read_case_list
-from x2ct.data.scaling import target_to_hu
 from x2ct.errors import InputError, MissingFileError
 from x2ct.inference.baselines import BackprojectionBaseline, MeanVolumeBaseline, save_baseline
 from x2ct.inference.export import resized_affine, write_prediction
 from x2ct.inference.predictor import Predictor
-from x2ct.training.run import SPLIT_FILE
+from x2ct.models.runfolder import SPLIT_FILE
+from x2ct.progress import BatchProgress
+from x2ct.scaling import target_to_hu
 
 MODEL = "x2ct"
 BASELINES = ("mean-volume", "backprojection")
@@ -152,15 +152,15 @@ def evaluate_run(
     figure_cases: int = 3,
     clinical: bool = True,
     device: str = "cpu",
-    on_case: Callable[[str, int], None] | None = None,
     *,
+    progress: BatchProgress | None = None,
     model: str | Path | None = None,
     baseline_data: str | Path | None = None,
 ) -> EvaluationResult:
     """Evaluate ``run_dir`` (or the shipped / exported ``model``) on the ``split`` cases
     ('test', 'train' or 'all') of ``data_dir`` (default: the run's data).
 
-    ``on_case(name, total)`` is called after each case (for a progress bar). ``clinical``
+    ``progress`` hears the number of cases, then each case as it is done. ``clinical``
     adds the clinical measures table for cases with a label map (``x2ct.measures``). A model
     with a level head adds ``level_Dice`` (its predicted labels against the true ones) and
     separates the vertebrae of its reconstruction with its own labels in the clinical table.
@@ -175,7 +175,7 @@ def evaluate_run(
     if model is not None:
         predictor = Predictor.from_model(model, device)
         if data_dir is None or out_dir is None:
-            raise InputError("evaluate --model", "--data and --out", "one of them missing")
+            raise InputError("`model`", "`data` and `out` with a model", "one of them missing")
         source = predictor.source
     else:
         run_dir = Path(run_dir)
@@ -185,7 +185,7 @@ def evaluate_run(
     recorded = _run_split(run_dir)
     if data_dir is None:
         if "data" not in recorded:
-            raise MissingFileError(run_dir / "split.json", "the run's data folder (or pass --data)")
+            raise MissingFileError(run_dir / SPLIT_FILE, "the run's data folder (or pass `data`)")
         data_dir = recorded["data"]
     data_dir = Path(data_dir)
     cases = case_list(data_dir, split)
@@ -210,6 +210,8 @@ def evaluate_run(
     dataset = CaseDataset(data_dir, cases, size, check=True, view_size=predictor.view_size)
     figure_items = []
     started = time.perf_counter()
+    if progress is not None:
+        progress.start(len(cases))
     for index, name in enumerate(cases):
         item = dataset[index]
         stored = read_case(case_path(data_dir, name))
@@ -259,8 +261,8 @@ def evaluate_run(
                 k: target_to_hu(v) for k, v in predictions.items() if k in (MODEL, "backprojection")
             }
             figure_items.append((name, target_to_hu(real01), shown))
-        if on_case:
-            on_case(name, len(cases))
+        if progress is not None:
+            progress.case(name, "done")
     result.summary = summarise_methods(result.rows, result.vertebra_rows, result.clinical_rows)
     result.summary["settings"] = {
         "run": source,

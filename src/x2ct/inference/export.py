@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from x2ct.atomic import atomic_path
-from x2ct.data.scaling import target_to_hu
 from x2ct.errors import InputError
 from x2ct.io import write_volume
+from x2ct.scaling import target_to_hu
 from x2ct.volume import Volume
 
 MODEL_FRAME_DIRECTIONS = np.array([[0.0, 0.0, -1.0], [0.0, -1.0, 0.0], [-1.0, 0.0, 0.0]]).T

@@ -19,12 +19,12 @@ import torch
 import torch.nn.functional as F
 
 from x2ct.config import ProjectConfig
+from x2ct.config.drr import DRRConfig
+from x2ct.config.prepare import PrepareConfig
 from x2ct.config.schema import from_dict
-from x2ct.drr.config import DRRConfig
+from x2ct.config.xray import XrayConfig
 from x2ct.errors import InputError
 from x2ct.models.folder import DATA_SETTINGS_FILE as DATA_SETTINGS
-from x2ct.prepare.config import PrepareConfig
-from x2ct.xray.config import XrayConfig
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ class DataGeometry:
     @property
     def magnification(self) -> float:
         """Magnification at the isocentre of the training radiographs (1 for parallel beams)."""
-        return self.drr.sdd_mm / self.drr.sad_mm if self.drr.geometry == "cone" else 1.0
+        from x2ct.drr.geometry import isocentre_magnification
+
+        return isocentre_magnification(self.drr)
 
     @classmethod
     def from_settings(
@@ -96,7 +98,7 @@ class Predictor:
         cls, run_dir: str | Path, checkpoint: str | int = "best", device: str = "cpu"
     ) -> Predictor:
         """Rebuild the generator of ``run_dir`` (``best``, ``last`` or an epoch number)."""
-        from x2ct.training.checkpoint import load_run
+        from x2ct.models.runfolder import load_run
 
         config, generator = load_run(run_dir, checkpoint, device)
         path = Path(run_dir) / DATA_SETTINGS

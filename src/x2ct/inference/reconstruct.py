@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from x2ct.atomic import write_text
-from x2ct.data.scaling import hu_to_target, stored_to_target, target_to_hu
 from x2ct.errors import InputError
 from x2ct.inference.export import (
     bone_mesh,
@@ -32,6 +31,7 @@ from x2ct.inference.export import (
 from x2ct.inference.figures import reconstruction_figure
 from x2ct.inference.predictor import Predictor
 from x2ct.io import Radiograph, read_radiograph
+from x2ct.scaling import hu_to_target, target_to_hu
 from x2ct.xray import preprocess
 
 
@@ -60,18 +60,53 @@ def prepare_radiograph(
         raise InputError(radiograph.source, exc.expected, exc.found) from None
 
 
+@dataclass(frozen=True)
+class MeasuredFiles:
+    """The clinical measures of a reconstruction: summary lines and the files written."""
+
+    summary: list[str]
+    paths: dict[str, Path]
+
+
+@dataclass(frozen=True)
+class ReconstructionResult:
+    """What ``reconstruct`` wrote and found; None where the option was not asked for.
+
+    Attributes:
+        volume: volume.nii.gz (HU, int16). figure: reconstruction.png.
+        voxel_mm: edge of the output's isotropic voxels.
+        labels: labels.nii.gz (vertebra levels, common ids) for a model with a level head.
+        mesh, mesh_watertight: bone.stl (mm) with ``mesh``.
+        metrics: the scores against ``truth`` (also in metrics.json).
+        measures: the clinical measures with ``measure``.
+    """
+
+    volume: Path
+    figure: Path
+    voxel_mm: float
+    labels: Path | None = None
+    mesh: Path | None = None
+    mesh_watertight: bool | None = None
+    metrics: dict[str, float] | None = None
+    measures: MeasuredFiles | None = None
+
+
 def measure_reconstruction(
     hu: np.ndarray,
     affine: np.ndarray,
     config,
     out_dir: Path,
-    lowest_level: str | None,
+    *,
+    lowest_level: str | None = None,
     labels: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Clinical measures of a reconstruction written to ``out_dir``; a summary back.
+) -> MeasuredFiles:
+    """Clinical measures of a reconstruction written to ``out_dir``.
 
     ``labels`` (the model's predicted vertebra labels) separate and name the vertebrae; without
     them the vertebrae are found in the volume and named from ``lowest_level``.
+
+    Raises:
+        InputError: when the volume shows no vertebra that can be measured.
     """
     from x2ct.measures import measure_volume
     from x2ct.measures.output import summary_lines, write_measures
@@ -80,21 +115,18 @@ def measure_reconstruction(
     settings = dataclasses.replace(config.measure, lowest_level=lowest_level)
     volume = Volume(hu, affine)
     label_volume = None if labels is None else Volume(labels.astype(np.float32), affine)
-    try:
-        measures = measure_volume(volume, label_volume, settings)
-    except InputError as exc:
-        return {"error": str(exc)}
+    measures = measure_volume(volume, label_volume, settings)
     paths = write_measures(volume, measures, out_dir, settings.figure_dpi)
-    return {"summary": summary_lines(measures), **{k: str(v) for k, v in paths.items()}}
+    return MeasuredFiles(summary_lines(measures), {k: Path(v) for k, v in paths.items()})
 
 
 def load_truth(path: Path, size: int) -> np.ndarray:
     """A ground-truth CT on the prediction's grid, in [0, 1]: a prepared case (.h5) or a volume
     covering the same cube (NIfTI / DICOM, resized to size^3)."""
-    if path.suffix == ".h5":
-        from x2ct.data.hdf5 import read_case
+    if path.suffix in (".h5", ".hdf5"):
+        from x2ct.data.hdf5 import case_volume
 
-        target = stored_to_target(read_case(path, load_mask=False).ct)
+        target = hu_to_target(case_volume(path).array)
     else:
         from x2ct.io import read_volume
 
@@ -108,8 +140,10 @@ def load_truth(path: Path, size: int) -> np.ndarray:
 def reconstruct(
     frontal: str | Path,
     lateral: str | Path,
-    run_dir: str | Path | None,
     out_dir: str | Path,
+    *,
+    run_dir: str | Path | None = None,
+    model: str | Path | None = None,
     checkpoint: str | int = "best",
     mesh: bool = False,
     level: float | None = None,
@@ -119,10 +153,8 @@ def reconstruct(
     device: str = "cpu",
     measure: bool = False,
     lowest_level: str | None = None,
-    *,
-    model: str | Path | None = None,
-) -> dict[str, Any]:
-    """Reconstruct a volume from two radiographs; returns the output paths and a summary.
+) -> ReconstructionResult:
+    """Reconstruct a volume from two radiographs; returns what was written.
 
     The network is the run's (``run_dir`` + ``checkpoint``) or, with ``run_dir`` None, the
     shipped or exported ``model`` ('default' when None too). A network with a level head also
@@ -133,6 +165,10 @@ def reconstruct(
     with ``mesh`` ``bone.stl`` (mm); with ``truth`` also ``metrics.json``; with ``measure`` the
     clinical measures of the reconstruction in ``measures/`` (vertebrae found without labels,
     named from ``lowest_level`` when given, e.g. 'L5').
+
+    Raises:
+        InputError: for a bad radiograph or model; with ``measure``, when the reconstruction
+            shows no vertebra to measure (raised last: the volume and figure are written).
     """
     from PIL import Image
 
@@ -152,22 +188,24 @@ def reconstruct(
     ct01 = predictor.predict(views[0], views[1])
     voxel = predictor.voxel_mm or 1.0
     affine = model_frame_affine(predictor.size, voxel)
-    outputs: dict[str, Any] = {
-        "volume": str(write_prediction(ct01, affine, out_dir / "volume.nii.gz"))
-    }
+    volume_path = write_prediction(ct01, affine, out_dir / "volume.nii.gz")
     labels = predictor.predict_labels(views[0], views[1])
+    labels_path = None
     if labels is not None:
-        outputs["labels"] = str(write_labels(labels, affine, out_dir / "labels.nii.gz"))
+        labels_path = write_labels(labels, affine, out_dir / "labels.nii.gz")
     for name, image in zip(("xray1_frontal.png", "xray2_lateral.png"), views, strict=True):
         with atomic_path(out_dir / "inputs" / name) as tmp:
             Image.fromarray(image).save(tmp, format="PNG")
     level = predictor.config.evaluate.bone_hu if level is None else level
     hu = target_to_hu(ct01)
+    mesh_path, watertight = None, None
     if mesh:
         surface = bone_mesh(hu, affine, level)
-        outputs["mesh"] = str(write_mesh(surface, out_dir / "bone.stl"))
-        outputs["mesh_watertight"] = bool(surface.is_watertight)
-    truth_hu = None
+        mesh_path, watertight = (
+            write_mesh(surface, out_dir / "bone.stl"),
+            bool(surface.is_watertight),
+        )
+    truth_hu, scores = None, None
     if truth is not None:
         from x2ct import metrics
 
@@ -180,16 +218,27 @@ def reconstruct(
             **metrics.shape_metrics(truth_hu, hu, spacing, bone_hu=level),
         }
         write_text(out_dir / "metrics.json", json.dumps(scores, indent=1, default=float) + "\n")
-        outputs["metrics"] = scores
-    if measure:
-        outputs["measures"] = measure_reconstruction(
-            hu, affine, predictor.config, out_dir / "measures", lowest_level, labels
-        )
     title = f"{Path(frontal).name} + {Path(lateral).name} -> {label}"
-    outputs["figure"] = str(
-        reconstruction_figure(
-            out_dir / "reconstruction.png", views[0], views[1], hu, voxel, truth_hu, level, title
-        )
+    figure = reconstruction_figure(
+        out_dir / "reconstruction.png", views[0], views[1], hu, voxel, truth_hu, level, title
     )
-    outputs["voxel_mm"] = voxel
-    return outputs
+    measured = None
+    if measure:
+        measured = measure_reconstruction(
+            hu,
+            affine,
+            predictor.config,
+            out_dir / "measures",
+            lowest_level=lowest_level,
+            labels=labels,
+        )
+    return ReconstructionResult(
+        volume=Path(volume_path),
+        figure=Path(figure),
+        voxel_mm=voxel,
+        labels=None if labels_path is None else Path(labels_path),
+        mesh=None if mesh_path is None else Path(mesh_path),
+        mesh_watertight=watertight,
+        metrics=scores,
+        measures=measured,
+    )

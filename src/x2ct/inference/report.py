@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from x2ct.atomic import write_text
+from x2ct.levels import LEVEL_NAMES, level_name
 from x2ct.metrics import CORRECTED_KEYS, TABLE1_KEYS, format_table, summarise, write_csv
 from x2ct.metrics.report import format_value
-from x2ct.prepare.labels import LEVEL_NAMES
 
 SHAPE_COLUMNS = (
     "Dice",
@@ -52,11 +52,6 @@ def summarise_methods(
             by_comparison[row["comparison"]].append(row)
         out["clinical"] = {name: summarise(items) for name, items in by_comparison.items()}
     return out
-
-
-def level_name(vertebra: int) -> str:
-    """CTSpine1K/VerSe id -> level name (20 -> 'L1'); other ids as text."""
-    return LEVEL_NAMES[vertebra - 1] if 1 <= vertebra <= len(LEVEL_NAMES) else str(vertebra)
 
 
 def _mean_std_rows(summary: dict[str, Any], keys: tuple[str, ...]) -> dict[str, dict[str, str]]:

@@ -12,11 +12,6 @@ import numpy as np
 from x2ct.volume import MODEL_AXCODES
 
 
-def axcodes(affine: np.ndarray) -> tuple[str, str, str]:
-    """nibabel axis codes of an affine, e.g. ('R', 'A', 'S') for a RAS-stored NIfTI."""
-    return tuple(nib.aff2axcodes(affine))
-
-
 def reorient(
     array: np.ndarray, affine: np.ndarray, target: tuple[str, str, str] = MODEL_AXCODES
 ) -> tuple[np.ndarray, np.ndarray]:

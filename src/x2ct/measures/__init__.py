@@ -3,11 +3,13 @@ grade, Cobb and sagittal angles (see docs/measures.md).
 
 ``measure_volume(volume, labels=None, config=None) -> SpineMeasures``;
 ``compare_measures(pred, truth) -> dict``; ``draw_measures(volume, measures, path)``.
-Only the config is imported eagerly, so ``x2ct.config`` stays light.
 """
 
-from x2ct.lazy import lazy_exports
-from x2ct.measures.config import MeasureConfig
+from x2ct.config.measure import MeasureConfig
+from x2ct.measures.compare import compare_measures
+from x2ct.measures.figure import draw_measures
+from x2ct.measures.measure import measure_volume
+from x2ct.measures.records import SpineMeasures, VertebraMeasures
 
 __all__ = [
     "MeasureConfig",
@@ -17,15 +19,3 @@ __all__ = [
     "draw_measures",
     "measure_volume",
 ]
-
-__getattr__, __dir__ = lazy_exports(
-    "x2ct.measures",
-    {
-        "measure_volume": "measure",
-        "SpineMeasures": "records",
-        "VertebraMeasures": "records",
-        "compare_measures": "compare",
-        "draw_measures": "figure",
-    },
-    globals(),
-)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from x2ct.measures.config import MeasureConfig
+from x2ct.config.measure import MeasureConfig
 from x2ct.measures.edges import Sampler, intensity_edges, rough_edges
 from x2ct.measures.endplates import fit_endplates
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from x2ct.measures.config import MeasureConfig
+from x2ct.config.measure import MeasureConfig
 from x2ct.measures.edges import (
     Sampler,
     fit_plane,

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from x2ct.config.measure import MeasureConfig
 from x2ct.errors import InputError
+from x2ct.levels import level_name
 from x2ct.measures.body import BodyGeometry, measure_body
-from x2ct.measures.config import MeasureConfig
 from x2ct.measures.edges import Sampler
 from x2ct.measures.records import Endplate, SpineMeasures, VertebraMeasures
 from x2ct.measures.spine import cobb, grade_fractures, sagittal_angle
@@ -25,13 +26,6 @@ MIN_VOXELS = 30
 RAS_LEFT = np.array([-1.0, 0.0, 0.0])
 RAS_ANTERIOR = np.array([0.0, 1.0, 0.0])
 RAS_SUPERIOR = np.array([0.0, 0.0, 1.0])
-
-
-def level_name(label: int) -> str:
-    """CTSpine1K / VerSe id -> level name ('L1'); other ids -> 'id<k>'."""
-    from x2ct.prepare.labels import LEVEL_NAMES
-
-    return LEVEL_NAMES[label - 1] if 1 <= label <= len(LEVEL_NAMES) else f"id{label}"
 
 
 def tilts(normal: np.ndarray) -> tuple[float, float]:

@@ -24,8 +24,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.signal import find_peaks
 
+from x2ct.config.measure import MeasureConfig
 from x2ct.errors import InputError
-from x2ct.measures.config import MeasureConfig
 from x2ct.volume import Volume
 
 END_MM = 10.0
@@ -219,7 +219,7 @@ def _piece_above(volume: Volume, pieces: list, up: np.ndarray):
 
 
 def _names(n: int, lowest: str | None, source) -> tuple[dict[int, str], list[int], str]:
-    from x2ct.prepare.labels import LEVEL_NAMES
+    from x2ct.levels import LEVEL_NAMES
 
     if lowest is None:
         ids = list(range(1, n + 1))

@@ -11,17 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from x2ct.levels import genant_grade
 from x2ct.measures.records import VertebraMeasures
-
-
-def genant_grade(loss: float) -> int:
-    """Genant grade of a height loss fraction (0.2 = 20 %)."""
-    if loss < 0.2:
-        return 0
-    if loss <= 0.25:
-        return 1
-    return 2 if loss <= 0.40 else 3
-
 
 # Normal body shape per level, so that a level is compared with its neighbours after each is
 # divided by its own normal (the ratios change along the column: Ha/Hp rises from 0.90 at T12 to

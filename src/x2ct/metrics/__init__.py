@@ -6,31 +6,28 @@
 - ``shape_metrics(real_hu, fake_hu, spacing_mm, labels=None, bone_hu=200)``: bone Dice, HD95, ASSD.
 - ``summarise``, ``format_table``, ``write_csv``: summaries and tables (``report``).
 
-Definitions and caveats: docs/metrics.md. The submodules are imported on first use, so that
-``x2ct.metrics.config`` (read with every configuration) stays cheap to import.
+Definitions and caveats: docs/metrics.md.
 """
 
 from __future__ import annotations
 
-from x2ct.lazy import lazy_exports
+from x2ct.metrics.compat import TABLE1_KEYS, mean_table, table1
+from x2ct.metrics.corrected_metrics import CORRECTED_KEYS, corrected
+from x2ct.metrics.report import csv_text, format_table, summarise, write_csv
+from x2ct.metrics.shape import SHAPE_KEYS, VERTEBRA_KEYS, shape_metrics, surface_metrics
 
-_EXPORTS = {
-    "TABLE1_KEYS": "compat",
-    "table1": "compat",
-    "mean_table": "compat",
-    "CORRECTED_KEYS": "corrected_metrics",
-    "corrected": "corrected_metrics",
-    "SHAPE_KEYS": "shape",
-    "VERTEBRA_KEYS": "shape",
-    "shape_metrics": "shape",
-    "surface_metrics": "shape",
-    "summarise": "report",
-    "format_table": "report",
-    "csv_text": "report",
-    "write_csv": "report",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-__getattr__, __dir__ = lazy_exports("x2ct.metrics", _EXPORTS, globals())
+__all__ = [
+    "CORRECTED_KEYS",
+    "SHAPE_KEYS",
+    "TABLE1_KEYS",
+    "VERTEBRA_KEYS",
+    "corrected",
+    "csv_text",
+    "format_table",
+    "mean_table",
+    "shape_metrics",
+    "summarise",
+    "surface_metrics",
+    "table1",
+    "write_csv",
+]

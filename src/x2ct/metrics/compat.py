@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from x2ct.data.scaling import CT_RANGE
+from x2ct.config.evaluate import TABLE1_KEYS
 from x2ct.errors import InputError
-from x2ct.metrics.config import TABLE1_KEYS
+from x2ct.scaling import CT_RANGE
 
 PEAK = 4095.0
 """Peak value of the seed's PSNR: the 12-bit maximum, not the 2500-wide target range."""

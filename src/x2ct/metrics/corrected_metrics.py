@@ -25,9 +25,9 @@ import math
 
 import numpy as np
 
+from x2ct.config.evaluate import EvaluateConfig
 from x2ct.errors import InputError
 from x2ct.metrics.compat import SSIM_MIN_SIZE, check_pair, slice_mse
-from x2ct.metrics.config import EvaluateConfig
 
 DEFAULT_DATA_RANGE_HU = EvaluateConfig.data_range_hu
 """2500 HU: the range -1024..1476 HU that the network's [0, 1] output spans."""

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from x2ct.config.evaluate import EvaluateConfig
 from x2ct.errors import InputError
 from x2ct.metrics.compat import check_pair
-from x2ct.metrics.config import EvaluateConfig
 
 DEFAULT_BONE_HU = EvaluateConfig.bone_hu
 DEFAULT_MARGIN_MM = EvaluateConfig.vertebra_margin_mm

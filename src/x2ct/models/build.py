@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from x2ct.models.config import ModelConfig
+from x2ct.config.model import ModelConfig
 from x2ct.models.discriminator import PatchDiscriminator3D
 from x2ct.models.generator import X2CTGenerator
 

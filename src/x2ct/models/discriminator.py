@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from x2ct.models.config import ModelConfig
+from x2ct.config.model import ModelConfig
 from x2ct.models.frames import copy_along
 from x2ct.models.layers import init_weights
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from x2ct.models.config import ModelConfig
+from x2ct.config.model import ModelConfig
 from x2ct.models.layers import conv2d_block, conv3d_block, norm_relu_2d
 
 

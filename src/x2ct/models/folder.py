@@ -76,7 +76,7 @@ def resolve_model(name_or_path: str | Path) -> Path:
         return path
     names = ", ".join(["default", *shipped_names()])
     raise InputError(
-        "--model", f"a shipped model ({names}) or a model folder with {WEIGHTS_FILE}", repr(text)
+        "`model`", f"a shipped model ({names}) or a model folder with {WEIGHTS_FILE}", repr(text)
     )
 
 

@@ -27,9 +27,9 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from x2ct.config.model import ModelConfig
 from x2ct.models import fastops
 from x2ct.models.broadcast import AxisConstant
-from x2ct.models.config import ModelConfig
 from x2ct.models.encoder import Encoder2d, Link
 from x2ct.models.frames import COPY_AXIS, VIEWS, kernel_to_ct, to_ct
 from x2ct.models.layers import conv3d_block, init_weights, up_block

@@ -6,6 +6,9 @@ both view outputs are computed too (each view's last conv block and 7^3 output c
 parameters the released network carries but its loss never uses). It shares every parameter
 of an ``X2CTGenerator``, so its fused output must equal the generator's for the same weights;
 the benchmark measures the speed difference between the two arrangements.
+
+Not used by x2ct itself: it stays in the package (not under tests/) so that the equality tests
+and ``benchmarks/generator_speed.py`` import the same reference.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from x2ct.config.phantoms import PhantomConfig
 from x2ct.errors import InputError
 from x2ct.phantoms.anatomy import LABEL_IDS, LEVELS, LevelAnatomy, level_index, reference_table
-from x2ct.phantoms.config import PhantomConfig
 
 SLICE_SPACINGS_MM = (1.0, 1.25, 1.5, 2.0, 2.5)
 """Common reconstruction intervals; a case takes one inside the configured range when it can."""

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from x2ct.config.phantoms import PhantomConfig
 from x2ct.phantoms.anatomy import LEVELS, level_index
 from x2ct.phantoms.case import CaseSpec, sample_case
-from x2ct.phantoms.config import PhantomConfig
 from x2ct.phantoms.discs import rasterise_disc, rasterise_sacrum, sacrum_parts
 from x2ct.phantoms.ribs import rasterise_rib, rib_paths
 from x2ct.phantoms.sdf import Grid, corners, occupancy

@@ -45,17 +45,6 @@ def box_around(points: np.ndarray, grid: Grid, margin_mm: float = 0.0) -> Box | 
     return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))  # type: ignore[return-value]
 
 
-def union_box(a: Box | None, b: Box | None) -> Box | None:
-    """The box holding both boxes (None counts as empty)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return tuple(
-        slice(min(x.start, y.start), max(x.stop, y.stop)) for x, y in zip(a, b, strict=True)
-    )  # type: ignore[return-value]
-
-
 def relative(inner: Box, outer: Box) -> Box | None:
     """``inner`` intersected with ``outer``, in the coordinates of ``outer`` (None if empty)."""
     out = []

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import x2ct
-from x2ct.measures.spine import genant_grade
+from x2ct.levels import genant_grade
 from x2ct.phantoms.anatomy import LEVELS
 from x2ct.phantoms.case import CaseSpec
 from x2ct.phantoms.sdf import Grid

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from x2ct.atomic import write_text
+from x2ct.config.phantoms import PhantomConfig
 from x2ct.errors import InputError
-from x2ct.phantoms.config import PhantomConfig
+from x2ct.progress import BatchProgress
 
 STORED_AXCODES = ("L", "P", "S")
 """Voxel order of the written files: columns to patient left, rows to posterior, slices up."""
@@ -87,7 +87,9 @@ def _task(args: tuple) -> tuple[str, str | None]:
     out_dir, index, base_seed, config, preview = args
     try:
         return write_case(out_dir, index, base_seed, config, preview), None
-    except Exception as exc:
+    except (ValueError, OSError, MemoryError) as exc:
+        # A case the config cannot make (ValueError), or a full disk / no memory: recorded, and
+        # the other cases go on. Anything else is a bug and stops the batch with its traceback.
         return case_name(index), f"{type(exc).__name__}: {exc}"
 
 
@@ -104,23 +106,23 @@ def run_batch(
     config: PhantomConfig | None = None,
     workers: int = 1,
     preview: bool = False,
-    on_case: Callable[[str, str | None], None] | None = None,
+    progress: BatchProgress | None = None,
 ) -> BatchResult:
     """Write ``n`` phantoms into ``out_dir`` with ``workers`` processes; see the module docstring.
 
-    ``on_case(name, error_or_None)`` is called in this process as each case finishes. A failed
-    case is recorded and the others go on; ``manifest.json`` lists both.
+    ``progress`` hears each case as it finishes, in this process ('done', or 'failed' with the
+    reason). A failed case is recorded and the others go on; ``manifest.json`` lists both.
     """
     from x2ct.phantoms.case import validate_config
 
     config = config or PhantomConfig()
     validate_config(config)
     if not isinstance(n, int) or n < 1:
-        raise InputError("--n", "a number of phantoms >= 1", repr(n))
+        raise InputError("`n`", "a number of phantoms >= 1", repr(n))
     if not isinstance(workers, int) or workers < 1:
-        raise InputError("--workers", "a number of worker processes >= 1", repr(workers))
+        raise InputError("`workers`", "a number of worker processes >= 1", repr(workers))
     if not isinstance(seed, int) or seed < 0:
-        raise InputError("--seed", "an integer >= 0", repr(seed))
+        raise InputError("`seed`", "an integer >= 0", repr(seed))
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(out, "an output folder", "a file")
@@ -128,12 +130,17 @@ def run_batch(
         (out / sub).mkdir(parents=True, exist_ok=True)
     tasks = [(out, i, seed, config, preview) for i in range(n)]
     outcomes: dict[str, str | None] = {}
+
+    def finished(name: str, error: str | None) -> None:
+        outcomes[name] = error
+        if progress is not None:
+            progress.case(name, "done" if error is None else "failed", error or "")
+
+    if progress is not None:
+        progress.start(n)
     if workers == 1:
         for task in tasks:
-            name, error = _task(task)
-            outcomes[name] = error
-            if on_case is not None:
-                on_case(name, error)
+            finished(*_task(task))
     else:
         import multiprocessing
 
@@ -142,10 +149,7 @@ def run_batch(
         with ProcessPoolExecutor(max_workers=min(workers, n), mp_context=context) as pool:
             futures = [pool.submit(_task, task) for task in tasks]
             for future in as_completed(futures):
-                name, error = future.result()
-                outcomes[name] = error
-                if on_case is not None:
-                    on_case(name, error)
+                finished(*future.result())
     result = BatchResult(
         cases=sorted(k for k, v in outcomes.items() if v is None),
         failures={k: v for k, v in sorted(outcomes.items()) if v is not None},

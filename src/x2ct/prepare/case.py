@@ -21,15 +21,16 @@ from scipy import ndimage
 
 import x2ct
 from x2ct.config import ProjectConfig
+from x2ct.config.prepare import PrepareConfig
 from x2ct.config.schema import to_dict
 from x2ct.data.hdf5 import CaseData, case_path, write_case
-from x2ct.data.scaling import hu_to_stored
 from x2ct.errors import InputError, MissingFileError
 from x2ct.io import read_volume
 from x2ct.prepare.crop import bounding_box, box_extent_mm, crop, expand_box
 from x2ct.prepare.labels import check_integer_labels, common_id_table
 from x2ct.prepare.layout import CaseSource
 from x2ct.prepare.resample import aligned_cube_affine, paper_cube_affine, resample_to_cube
+from x2ct.scaling import hu_to_stored
 from x2ct.volume import Volume
 
 
@@ -77,7 +78,7 @@ def load_pair(source: CaseSource, config: ProjectConfig) -> tuple[Volume, Volume
         raise InputError(
             source.labels,
             f"the CT's grid (shape {ct.shape}, affine within {config.prepare.grid_tolerance_mm} mm;"
-            " or use --resample-labels)",
+            " or set `prepare.resample_labels`)",
             found,
         )
     mapping = np.linalg.inv(labels.affine) @ ct.affine
@@ -113,10 +114,9 @@ def mask_far_from_spine(ct: Volume, spine: np.ndarray, dilation_mm: float, hu: f
 
 
 def cube_geometry(
-    ct: Volume, spine_box: np.ndarray, crop_box: np.ndarray, config: ProjectConfig, name: str
+    ct: Volume, spine_box: np.ndarray, crop_box: np.ndarray, prep: PrepareConfig, name: str
 ):
     """(cube affine, field of view in mm) for the configured mode; checks that the spine fits."""
-    prep = config.prepare
     if prep.mode == "paper":
         return paper_cube_affine(ct, crop_box, prep.size), None
     field_mm = prep.field_mm
@@ -128,7 +128,7 @@ def cube_geometry(
             name,
             f"a spine box (with {prep.margin_mm:g} mm margins) within the {field_mm:g} mm cube"
             f" ({prep.size} voxels of {field_mm / prep.size:.3g} mm)",
-            f"{needed.max():.0f} mm along {axis}; use --field-mm {wanted:g} (or a smaller --margin-mm)",
+            f"{needed.max():.0f} mm along {axis}; use `prepare.field_mm` {wanted:g} (or a smaller `prepare.margin_mm`)",
         )
     center = ct.voxel_to_world(cube_center_index(ct, spine_box, needed, field_mm))
     return aligned_cube_affine(ct, center, prep.size, field_mm / prep.size), field_mm
@@ -156,6 +156,51 @@ def cube_center_index(
     return np.clip(best, box_center - slack, box_center + slack)
 
 
+@dataclass(frozen=True)
+class SpinePlacement:
+    """Where the labelled spine is in a CT and where the cube and the views go.
+
+    Attributes:
+        common_ids: (D, H, W) labels in the common numbering (0 = not spine), the CT's grid.
+        spine_box, crop_box: (3, 2) voxel index boxes of the spine and of the spine + margins.
+        cube_affine: (4, 4) voxel -> RAS mm of the output cube.
+        field_mm: the aligned cube's edge in mm; None in paper mode.
+        center_world: RAS mm of the cube centre (the DRR isocentre in aligned mode).
+    """
+
+    common_ids: np.ndarray
+    spine_box: np.ndarray
+    crop_box: np.ndarray
+    cube_affine: np.ndarray
+    field_mm: float | None
+    center_world: np.ndarray
+
+
+def place_spine(
+    ct: Volume, labels: Volume, spine: SpineSelection, prep: PrepareConfig, source: CaseSource
+) -> SpinePlacement:
+    """Find the selected spine labels in ``labels`` and place the cube around them.
+
+    Raises InputError naming the label file when it holds no selected label, or the CT when the
+    spine does not fit the aligned cube.
+    """
+    table = common_id_table(spine.preset, spine.ids, int(labels.array.max(initial=0)))
+    common_ids = table[labels.array]
+    spine_mask = common_ids > 0
+    if not spine_mask.any():
+        present = np.unique(labels.array).astype(int).tolist()
+        raise InputError(
+            source.labels,
+            f"voxels with spine labels ({spine.preset}: {_ids_text(spine.ids)})",
+            f"none (label ids present: {_ids_text(tuple(v for v in present if v))})",
+        )
+    spine_box = bounding_box(spine_mask)
+    crop_box = expand_box(spine_box, prep.margin_mm, ct.spacing, ct.shape)
+    cube_affine, field_mm = cube_geometry(ct, spine_box, crop_box, prep, str(source.ct))
+    center = cube_affine[:3, :3] @ np.full(3, (prep.size - 1) / 2.0) + cube_affine[:3, 3]
+    return SpinePlacement(common_ids, spine_box, crop_box, cube_affine, field_mm, center)
+
+
 def prepare_case(
     source: CaseSource,
     out_dir: Path,
@@ -174,19 +219,10 @@ def prepare_case(
     prep = config.prepare
     ct, labels = load_pair(source, config)
     clock.lap("read")
-    table = common_id_table(spine.preset, spine.ids, int(labels.array.max(initial=0)))
-    common_ids = table[labels.array]
-    spine_mask = common_ids > 0
-    if not spine_mask.any():
-        present = np.unique(labels.array).astype(int).tolist()
-        raise InputError(
-            source.labels,
-            f"voxels with spine labels ({spine.preset}: {_ids_text(spine.ids)})",
-            f"none (label ids present: {_ids_text(tuple(v for v in present if v))})",
-        )
-    spine_box = bounding_box(spine_mask)
-    crop_box = expand_box(spine_box, prep.margin_mm, ct.spacing, ct.shape)
-    cube_affine, field_mm = cube_geometry(ct, spine_box, crop_box, config, str(source.ct))
+    placed = place_spine(ct, labels, spine, prep, source)
+    common_ids, spine_mask = placed.common_ids, placed.common_ids > 0
+    spine_box, crop_box = placed.spine_box, placed.crop_box
+    cube_affine, field_mm, center = placed.cube_affine, placed.field_mm, placed.center_world
     if prep.mask_outside_hu is not None:
         ct = mask_far_from_spine(ct, spine_mask, prep.mask_dilation_mm, prep.mask_outside_hu)
     clock.lap("crop")
@@ -194,7 +230,6 @@ def prepare_case(
     common = _LabelIds(common_ids, labels.affine, labels.source)
     cube_labels = resample_to_cube(common, cube_affine, prep.size, labels=True).astype(np.uint8)
     drr_source = crop(ct, crop_box) if prep.mode == "paper" else ct
-    center = cube_affine[:3, :3] @ np.full(3, (prep.size - 1) / 2.0) + cube_affine[:3, 3]
     clock.lap("resample")
     try:
         xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config)

@@ -17,13 +17,6 @@ import numpy as np
 
 from x2ct.errors import InputError
 
-LEVEL_NAMES = (
-    [f"C{i}" for i in range(1, 8)]
-    + [f"T{i}" for i in range(1, 13)]
-    + [f"L{i}" for i in range(1, 7)]
-)
-"""Level name of CTSpine1K/VerSe id k at index k - 1 (1 = C1 ... 24 = L5, 25 = L6)."""
-
 
 def _identity(ids: np.ndarray) -> np.ndarray:
     return ids
@@ -68,11 +61,13 @@ def parse_ids(spec: str) -> tuple[int, ...]:
     for part in spec.replace(" ", "").split(","):
         match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not match:
-            raise InputError("--spine-labels", "ids or ranges like 1-25,28 or a preset", repr(spec))
+            raise InputError(
+                "`prepare.spine_labels`", "ids or ranges like 1-25,28 or a preset", repr(spec)
+            )
         low = int(match.group(1))
         high = int(match.group(2) or low)
         if high < low:
-            raise InputError("--spine-labels", "ranges low-high with low <= high", part)
+            raise InputError("`prepare.spine_labels`", "ranges low-high with low <= high", part)
         ids.update(range(low, high + 1))
     return tuple(sorted(ids))
 
@@ -96,7 +91,7 @@ def to_common_ids(labels: np.ndarray, preset: str, selected: tuple[int, ...]) ->
     mapped = PRESETS[preset][1](kept) if preset in PRESETS else kept
     if mapped.max(initial=0) > 255:
         raise InputError(
-            "--spine-labels", "label ids <= 255 for the stored mask", str(mapped.max())
+            "`prepare.spine_labels`", "label ids <= 255 for the stored mask", str(mapped.max())
         )
     return mapped.astype(np.uint8)
 

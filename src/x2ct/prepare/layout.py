@@ -146,7 +146,7 @@ def discover(
     if not src.exists():
         raise MissingFileError(src, "a dataset folder or CSV file")
     if layout not in LAYOUTS:
-        raise InputError("--layout", f"one of {', '.join(LAYOUTS)}", repr(layout))
+        raise InputError("`layout`", f"one of {', '.join(LAYOUTS)}", repr(layout))
     if layout == "auto":
         layout = detect_layout(src)
     finder = {

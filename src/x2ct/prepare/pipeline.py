@@ -8,7 +8,6 @@ prepared with other settings is refused, so one folder never mixes two preparati
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -17,7 +16,7 @@ from typing import Any
 
 import x2ct
 from x2ct.atomic import write_text
-from x2ct.config import ProjectConfig
+from x2ct.config import ProjectConfig, check_modes
 from x2ct.config.schema import to_dict
 from x2ct.data.hdf5 import case_path
 from x2ct.data.split import grouped_split, write_split
@@ -25,6 +24,7 @@ from x2ct.errors import InputError
 from x2ct.prepare.case import SpineSelection, prepare_case
 from x2ct.prepare.labels import resolve
 from x2ct.prepare.layout import CaseSource, discover
+from x2ct.progress import BatchProgress
 
 MANIFEST = "manifest.json"
 
@@ -70,7 +70,7 @@ def _check_previous(out_dir: Path, settings: dict[str, Any], overwrite: bool) ->
         ) or ["spine_labels"]
         raise InputError(
             out_dir,
-            "the settings this folder was prepared with (or --overwrite, or a new folder)",
+            "the settings this folder was prepared with (or `overwrite`, or a new folder)",
             f"different {', '.join(changed[:4])}",
         )
 
@@ -101,14 +101,14 @@ def prepare_dataset(
     png: bool = False,
     overwrite: bool = False,
     group_pattern: str | None = None,
-    on_start: Callable[[int], None] | None = None,
-    on_case: Callable[[str, str, str], None] | None = None,
+    progress: BatchProgress | None = None,
 ) -> PrepareReport:
     """Prepare every case of ``src`` into ``out_dir`` and write the split and the manifest.
 
-    ``on_start(n_cases)`` is called once the cases are known and ``on_case(name, status,
-    detail)`` after each case (status done/skipped/failed), e.g. to drive a progress bar.
+    ``progress`` hears the number of cases once they are known and each case as it ends
+    (done, skipped or failed, with the reason).
     """
+    check_modes(config)
     out_dir = Path(out_dir)
     layout, cases = discover(src, layout, group_pattern)
     preset, ids = resolve(config.prepare.spine_labels, layout)
@@ -117,15 +117,15 @@ def prepare_dataset(
     _check_previous(out_dir, settings, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = PrepareReport(out_dir, layout)
-    if on_start:
-        on_start(len(cases))
+    if progress is not None:
+        progress.start(len(cases))
     details: dict[str, dict] = {}
     todo = []
     for case in cases:
         if not overwrite and case_path(out_dir, case.name).is_file():
             report.skipped.append(case.name)
-            if on_case:
-                on_case(case.name, "skipped", "already prepared")
+            if progress is not None:
+                progress.case(case.name, "skipped", "already prepared")
         else:
             todo.append((case, out_dir, config, spine, png))
 
@@ -135,8 +135,8 @@ def prepare_dataset(
             details[name] = value  # type: ignore[assignment]
         else:
             report.failures[name] = str(value)
-        if on_case:
-            on_case(name, status, "" if status == "done" else str(value))
+        if progress is not None:
+            progress.case(name, status, "" if status == "done" else str(value))
 
     if workers <= 1 or len(todo) <= 1:
         for job in todo:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from x2ct.config import ProjectConfig
-from x2ct.drr import ConeBeam, ParallelBeam, render, to_uint8
+from x2ct.drr import geometry_from_config, render, to_uint8
 from x2ct.prepare.crop import shifted_affine
 from x2ct.prepare.resample import area_downsample, pool_factors
 from x2ct.volume import Volume
@@ -25,19 +25,6 @@ from x2ct.xray import preprocess
 def detector_pixels(config: ProjectConfig) -> int:
     """Detector side in pixels: the configured one, else twice the X-ray size (anti-aliasing)."""
     return config.drr.detector_pixels or 2 * config.xray.size
-
-
-def make_geometry(
-    config: ProjectConfig, pixels: int, field_mm: float, isocenter_mm
-) -> ConeBeam | ParallelBeam:
-    """Cone or parallel geometry whose detector covers ``field_mm`` at the isocentre."""
-    drr = config.drr
-    magnification = drr.sdd_mm / drr.sad_mm if drr.geometry == "cone" else 1.0
-    pitch = drr.detector_spacing_mm or field_mm * magnification / pixels
-    iso = tuple(float(v) for v in isocenter_mm)
-    if drr.geometry == "parallel":
-        return ParallelBeam(pixels, pitch, iso)
-    return ConeBeam(drr.sad_mm, drr.sdd_mm, pixels, pitch, iso)
 
 
 def block_average(volume: Volume, target_mm: float, limit: int = 4) -> Volume:
@@ -102,7 +89,9 @@ def render_detector(
     source = block_average(source, field / config.xray.size)
     center_index = source.world_to_voxel(center_world)
     isocenter = (center_index - (np.array(source.shape) - 1) / 2.0) * np.array(source.spacing)
-    geometry = make_geometry(config, pixels, field, isocenter)
+    geometry = geometry_from_config(
+        config.drr, pixels=pixels, field_mm=field, isocenter_mm=tuple(isocenter)
+    )
     line_integrals = render(
         source, geometry, ("frontal", "lateral"), energy_kev=config.drr.energy_kev
     )

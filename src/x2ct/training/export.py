@@ -23,7 +23,7 @@ from x2ct.models.folder import (
     WEIGHTS_FILE,
     write_card,
 )
-from x2ct.training.checkpoint import checkpoint_path, load_checkpoint, read_run_config
+from x2ct.models.runfolder import checkpoint_path, load_checkpoint, read_run_config
 
 
 def export_model(

@@ -173,7 +173,7 @@ class Reporter:
 
     def __enter__(self) -> Reporter:
         if self.enabled:
-            from x2ct.cli.common import progress
+            from x2ct.progress import progress
 
             self._progress = progress()
             self._progress.__enter__()
@@ -212,6 +212,6 @@ class Reporter:
         if self._progress is not None:
             self._progress.console.print(text, highlight=False, soft_wrap=True)
         else:
-            from x2ct.cli.common import console
+            from x2ct.progress import console
 
             console.print(text, highlight=False, soft_wrap=True)

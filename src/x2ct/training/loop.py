@@ -21,11 +21,12 @@ from torch.utils.data import DataLoader
 import x2ct
 from x2ct.config import ProjectConfig
 from x2ct.config.schema import to_dict
+from x2ct.config.train import LOWER_IS_BETTER
 from x2ct.data.dataset import Augmentation, CaseDataset
 from x2ct.errors import InputError
 from x2ct.losses import LossWeights
+from x2ct.models import runfolder
 from x2ct.training import checkpoint as ckpt
-from x2ct.training.config import LOWER_IS_BETTER
 from x2ct.training.distributed import (
     all_reduce_mean,
     any_process,
@@ -224,7 +225,7 @@ class _Run:
         rngs = gather_objects(ckpt.rng_state(), ctx)
         if ctx.is_main:
             blob: dict[str, Any] = {
-                "format": ckpt.FORMAT,
+                "format": runfolder.FORMAT,
                 "config": to_dict(self.config),
                 "x2ct_version": x2ct.__version__,
                 "epoch": state.epoch,
@@ -241,7 +242,7 @@ class _Run:
                 blob["opt_d"] = None if self.opt_d is None else self.opt_d.state_dict()
                 blob["scaler"] = self.step_fn.scaler.state_dict()
                 blob.update(rng=rngs, world_size=ctx.world_size, loop=asdict(state))
-            ckpt.save_checkpoint(ckpt.checkpoint_path(self.out, kind), blob)
+            ckpt.save_checkpoint(runfolder.checkpoint_path(self.out, kind), blob)
         barrier(ctx)
 
     def result(self, stopped: str, metrics: dict[str, float]) -> TrainResult:
@@ -330,8 +331,8 @@ class _Run:
                 metrics = self._end_epoch(epoch, lr) or metrics
                 every = tcfg.checkpoint_every
                 if every and state.epoch % every == 0 and ctx.is_main:
-                    last = ckpt.checkpoint_path(out, "last")
-                    ckpt.copy_checkpoint(last, ckpt.checkpoint_path(out, state.epoch))
+                    last = runfolder.checkpoint_path(out, "last")
+                    ckpt.copy_checkpoint(last, runfolder.checkpoint_path(out, state.epoch))
                 if reason is not None and state.epoch < self.epochs:
                     self.report.print(f"stopped ({reason}) at step {state.step}")
                     return self.result(reason, metrics)

@@ -18,16 +18,16 @@ from x2ct.config import ProjectConfig, save_config
 from x2ct.config.schema import to_dict
 from x2ct.errors import InputError
 from x2ct.models.folder import DATA_SETTINGS_FILE
-from x2ct.training.checkpoint import (
+from x2ct.models.runfolder import (
     CHECKPOINT_DIR,
     CONFIG_FILE,
+    SPLIT_FILE,
     check_same_model,
     checkpoint_path,
     load_checkpoint,
     read_run_config,
 )
 
-SPLIT_FILE = "split.json"
 DATA_MANIFEST = "manifest.json"
 
 
@@ -44,7 +44,7 @@ def open_run(out: Path, config: ProjectConfig, resume: bool) -> dict[str, Any] |
     if not resume:
         if has_run:
             raise InputError(
-                out, "a new run folder (or --resume to continue this one)", "an existing run"
+                out, "a new run folder (or `resume` to continue this one)", "an existing run"
             )
         return None
     if not has_run:

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 
 import torch
 
+from x2ct.config.train import TrainConfig
 from x2ct.errors import InputError
-from x2ct.training.config import TrainConfig
 
 
 def total_epochs(cfg: TrainConfig) -> int:

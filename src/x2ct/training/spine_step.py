@@ -79,6 +79,12 @@ def make_spine_step(config: Any, data_settings: dict[str, Any] | None, ctx: Any)
 
         ids = [device.index] if device.type == "cuda" else None
         stepped = DistributedDataParallel(network, device_ids=ids)
-    weights = SpineLossWeights(tcfg.weight_l1, tcfg.weight_bone, tcfg.weight_levels)
+    weights = SpineLossWeights(
+        tcfg.weight_l1,
+        tcfg.weight_bone,
+        tcfg.weight_levels,
+        intensity=tcfg.spine_intensity_loss,
+        projection=tcfg.weight_spine_projection,
+    )
     step = SpineStep(stepped, network.bone_target, optimizer, weights, tcfg.amp, device)
     return network, optimizer, step

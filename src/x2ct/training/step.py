@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 
+from x2ct.config.model import ModelConfig
 from x2ct.errors import InputError
 from x2ct.losses import LossWeights, discriminator_loss, generator_loss
-from x2ct.models.config import ModelConfig
 
 Builder = Callable[[ModelConfig, bool], tuple[torch.nn.Module, torch.nn.Module | None]]
 """Makes (generator, discriminator or None) from the model config and ``train.adversarial``."""

@@ -22,9 +22,9 @@ def case_metrics(real01: np.ndarray, fake01: np.ndarray) -> dict[str, float]:
     volumes, on the network's grid: it tracks what the vertebrae look like, which Table 1's
     whole-cube averages barely see.
     """
-    from x2ct.data.scaling import hu_to_target
     from x2ct.metrics import table1
     from x2ct.metrics.shape import DEFAULT_BONE_HU
+    from x2ct.scaling import hu_to_target
 
     row = {key: float(value) for key, value in table1(real01, fake01).items()}
     threshold = float(hu_to_target(DEFAULT_BONE_HU))

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from skimage import measure, morphology, transform
 
+from x2ct.config.xray import XrayConfig
 from x2ct.errors import InputError
-from x2ct.xray.config import XrayConfig
 
 
 def to_uint8_minmax(image: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 Shapes: predictions as ``SpineNet.heads`` gives them, (N, 1, S, S, S) ``ct`` and ``bone`` logits,
 (N, K, S, S, S) ``levels`` logits; targets (N, 1, S, S, S) ``ct`` in the [0, 1] target scale and
 (N, S, S, S) integer ``labels`` (common vertebra ids, 0 = background, ids >= K count as 0).
-Bone is ``ct >= bone_target`` (the HU threshold on the target scale): thin cortical shells that a
+The voxel-wise intensity term is L1 by default (MSE as an option to measure), and X2CT-GAN's
+projection L1 can be added. Bone is ``ct >= bone_target`` (the HU threshold on the target scale): thin cortical shells that a
 voxel-wise MSE would average away carry the full weight of a Dice term.
 """
 
@@ -14,20 +15,28 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from x2ct.losses import projection_loss
+
 SMOOTH = 1.0
 """Added to the Dice numerator and denominator (voxels): an empty truth and prediction give 1."""
 
-SPINE_LOSS_KEYS = ("loss", "l1", "bone_dice", "bone_ce", "level_dice", "level_ce")
+SPINE_LOSS_KEYS = ("loss", "l1", "bone_dice", "bone_ce", "level_dice", "level_ce", "proj")
 """Names of the per-step losses of the spine family, in the order ``spine_loss`` returns them."""
 
 
 @dataclass(frozen=True)
 class SpineLossWeights:
-    """Weights of the three terms (each of the two segmentation terms is Dice + CE)."""
+    """Weights of the terms (each of the two segmentation terms is Dice + CE).
+
+    ``l1`` weights the voxel-wise intensity term, an L1 or (``intensity`` 'mse') an MSE;
+    ``projection`` weights the sum over D, H and W of the projection L1s (0 = off).
+    """
 
     l1: float = 10.0
     bone: float = 1.0
     levels: float = 1.0
+    intensity: str = "l1"
+    projection: float = 0.0
 
 
 def soft_dice_loss(probabilities: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
@@ -68,6 +77,11 @@ def level_dice_loss(probabilities: torch.Tensor, target: torch.Tensor) -> torch.
     return 1.0 - (dice * weight).sum() / weight.sum()
 
 
+def _full(x: torch.Tensor) -> torch.Tensor:
+    """float32 for half-precision (AMP) outputs; float32 and float64 are kept."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def spine_loss(
     heads: dict[str, torch.Tensor],
     ct: torch.Tensor,
@@ -75,16 +89,19 @@ def spine_loss(
     bone_target: float,
     weights: SpineLossWeights,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The weighted total and its parts (see SPINE_LOSS_KEYS), all float32 scalars."""
-    prediction = heads["ct"].float()
-    l1 = (prediction - ct).abs().mean()
+    """The weighted total and its parts (see SPINE_LOSS_KEYS): scalars in float32, or float64
+    for float64 heads."""
+    prediction = _full(heads["ct"])
+    error = prediction - ct
+    l1 = error.square().mean() if weights.intensity == "mse" else error.abs().mean()
+    proj = projection_loss(prediction, ct) / 3.0 if weights.projection else l1.new_zeros(())
 
-    bone_logit = heads["bone"].float()
+    bone_logit = _full(heads["bone"])
     bone = (ct >= bone_target).float()
     bone_ce = F.binary_cross_entropy_with_logits(bone_logit, bone)
     bone_dice = soft_dice_loss(torch.sigmoid(bone_logit), bone)
 
-    logits = heads["levels"].float()
+    logits = _full(heads["levels"])
     classes = logits.shape[1]
     target = torch.where(labels < classes, labels, torch.zeros_like(labels)).long()
     log_p = F.log_softmax(logits, dim=1)
@@ -95,6 +112,7 @@ def spine_loss(
         weights.l1 * l1
         + weights.bone * (bone_dice + bone_ce)
         + weights.levels * (level_dice + level_ce)
+        + weights.projection * proj
     )
     parts = {
         "l1": l1,
@@ -102,5 +120,6 @@ def spine_loss(
         "bone_ce": bone_ce,
         "level_dice": level_dice,
         "level_ce": level_ce,
+        "proj": proj,
     }
     return total, parts

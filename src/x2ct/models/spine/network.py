@@ -23,14 +23,15 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from dataclasses import replace
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from x2ct.data.scaling import hu_to_target
-from x2ct.models.config import ModelConfig
+from x2ct.config.model import ModelConfig
 from x2ct.models.spine.lifting import LiftGeometry, RayLifter
+from x2ct.scaling import hu_to_target
 
 NEGATIVE_SLOPE = 0.1
 
@@ -129,9 +130,10 @@ class SpineNet(nn.Module):
         extra = round(math.log2(cfg.xray_size / cfg.input_size))
         self.frontal = ViewEncoder(c2, extra)
         self.lateral = ViewEncoder(c2, extra)
-        self.lifters = nn.ModuleList(
-            RayLifter(geometry, cfg.input_size // 2**k) for k in range(levels)
-        )
+        # 'axis' lifting ignores the beam's magnification: a parallel-beam grid copies each
+        # pixel along the view's axis (X2CT-GAN's lifting), kept as a measured alternative.
+        lift = geometry if cfg.spine_lifting == "rays" else replace(geometry, cone=False)
+        self.lifters = nn.ModuleList(RayLifter(lift, cfg.input_size // 2**k) for k in range(levels))
         conv3 = functools.partial(_block, nn.Conv3d, nn.InstanceNorm3d)
         # Levels 1 and coarser: a 3D U-Net whose encoder takes in both lifted views at each level.
         self.encoders = nn.ModuleList([nn.Identity()])

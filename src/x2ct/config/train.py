@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from x2ct.config.evaluate import Table1Key
 from x2ct.errors import InputError
-from x2ct.metrics.config import Table1Key
 
 MetricName = Table1Key
 """Validation metrics that may select the best checkpoint: the seed's Table 1 keys."""
@@ -44,6 +44,11 @@ class TrainConfig:
     """spine family: weight of the bone Dice + cross-entropy."""
     weight_levels: float = 1.0
     """spine family: weight of the vertebra-level Dice + cross-entropy."""
+    spine_intensity_loss: Literal["l1", "mse"] = "l1"
+    """spine family: the voxel-wise loss on the HU target that ``weight_l1`` weights."""
+    weight_spine_projection: float = 0.0
+    """spine family: weight of X2CT-GAN's projection L1 (mean over D, H and W) on the HU
+    target; off by default, an option to measure (docs/quality.md)."""
     adversarial: bool = True
     """False trains the generator with MSE + projection only (the X2CT-CNN ablation)."""
     seed: int = 0

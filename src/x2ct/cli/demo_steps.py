@@ -23,8 +23,8 @@ from typing import Any
 
 from rich.console import Console
 
-from x2ct.cli.common import progress
 from x2ct.config import ProjectConfig, apply_overrides, load_config
+from x2ct.progress import BarProgress, progress
 
 EVALUATE_RESERVE_MINUTES = 1.5
 """Budget kept for evaluation and reconstruction after training."""
@@ -40,11 +40,11 @@ def _step(console: Console, number: int, text: str) -> None:
 
 def _shipped_model(out: Path, workers: int, console: Console) -> dict[str, Any]:
     """Step 0: the default shipped model on new phantoms; returns the reconstruction outputs."""
+    from x2ct.config.phantoms import PhantomConfig
     from x2ct.inference.evaluation import evaluate_run
     from x2ct.inference.predictor import model_data_config
     from x2ct.inference.reconstruct import reconstruct
     from x2ct.models.folder import resolve_model
-    from x2ct.phantoms.config import PhantomConfig
     from x2ct.phantoms.writer import run_batch
     from x2ct.prepare.pipeline import prepare_dataset
 
@@ -73,7 +73,6 @@ def _shipped_model(out: Path, workers: int, console: Console) -> dict[str, Any]:
     return reconstruct(
         folder / "data" / case / "xray1_frontal.png",
         folder / "data" / case / "xray2_lateral.png",
-        None,
         out / "reconstruction-shipped",
         mesh=True,
         truth=folder / "data" / case / "ct_xray_data.h5",
@@ -102,9 +101,7 @@ def _phantoms(
             seed,
             config.phantoms,
             workers,
-            on_case=lambda name, error: bar.update(
-                task, advance=1, status=name if error is None else f"{name} failed"
-            ),
+            progress=BarProgress(bar, task),
         )
     console.print(
         f"{len(result.cases)} phantoms in {folder}"
@@ -127,10 +124,7 @@ def _prepare(
             config,
             workers=workers,
             png=True,
-            on_start=lambda total: bar.update(task, total=total),
-            on_case=lambda name, status, detail: bar.update(
-                task, advance=1, status=f"{name}: {status}"
-            ),
+            progress=BarProgress(bar, task),
         )
     console.print(
         f"{len(report.done) + len(report.skipped)} cases in {folder}: train {len(report.train)}, test {len(report.test)}"
@@ -206,7 +200,7 @@ def run_demo(
             run_dir,
             data,
             checkpoint="best",
-            on_case=lambda name, total: bar.update(task, total=total, advance=1, status=name),
+            progress=BarProgress(bar, task),
         )
     console.print(evaluation.tables, markup=False, highlight=False, soft_wrap=True)
 
@@ -215,20 +209,20 @@ def run_demo(
     recon = reconstruct(
         data / case / "xray1_frontal.png",
         data / case / "xray2_lateral.png",
-        run_dir,
         out / "reconstruction",
+        run_dir=run_dir,
         mesh=True,
         truth=data / case / "ct_xray_data.h5",
     )
     minutes_used = (time.perf_counter() - started) / 60.0
     paths = {
-        "shipped model figure": shipped["figure"],
-        "shipped model labels": shipped.get("labels", ""),
+        "shipped model figure": str(shipped.figure),
+        "shipped model labels": str(shipped.labels or ""),
         "tables": str(evaluation.out_dir / "tables.md"),
         "cases figure": str(evaluation.out_dir / "figures" / "cases.png"),
-        "reconstruction figure": recon["figure"],
-        "volume": recon["volume"],
-        "mesh": recon.get("mesh", ""),
+        "reconstruction figure": str(recon.figure),
+        "volume": str(recon.volume),
+        "mesh": str(recon.mesh or ""),
         "training curves": str(run_dir / "metrics.csv"),
     }
     console.rule(f"done in {minutes_used:.1f} minutes", align="left")

@@ -77,6 +77,10 @@ class ModelConfig:
     """spine: HU from which the bone head's target counts a voxel as bone."""
     bone_consistent: bool = True
     """spine: the HU output crosses bone_hu exactly where the bone head says bone."""
+    spine_lifting: Literal["rays", "axis"] = "rays"
+    """spine: 'rays' samples each view along its real (cone-beam) rays; 'axis' copies every
+    view pixel along the view's axis, ignoring the magnification, as X2CT-GAN's lifting does
+    (kept to measure what the ray geometry is worth, docs/quality.md)."""
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
