@@ -166,7 +166,7 @@ def run_demo(
     )
     console.rule("[bold]0/5[/] The shipped model reconstructs phantoms it never saw", align="left")
     shipped = _shipped_model(out, workers, console)
-    console.print(f"figure: {shipped['figure']}", highlight=False)
+    console.print(f"figure: {shipped.figure}", highlight=False)
     _step(console, 1, f"Generating {cases} synthetic spine CTs with vertebra labels")
     phantoms = _phantoms(out, config, cases, seed, workers, console)
     _step(
