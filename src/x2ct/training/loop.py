@@ -48,13 +48,7 @@ from x2ct.training.sampler import ResumableSampler, batches_per_epoch
 from x2ct.training.schedule import fit_schedule, lr_factor, set_lr
 from x2ct.training.spine_step import make_spine_step
 from x2ct.training.state import LoopState, TrainResult, stop_reason
-from x2ct.training.step import (
-    LOSS_KEYS,
-    Builder,
-    TrainStep,
-    build_networks,
-    enable_checkpointing,
-)
+from x2ct.training.step import LOSS_KEYS, Builder, TrainStep, build_networks, enable_checkpointing
 from x2ct.training.validation import validate
 
 
@@ -383,14 +377,9 @@ class _Run:
         row.update(epoch_s=round(state.epoch_seconds, 3), elapsed_s=round(state.elapsed, 3))
         self.logger.epoch(row, state.step)
         png = self.logger.images(epoch + 1, state.step, images)
-        value = means.get(tcfg.best_metric)
-        lower = tcfg.best_metric in LOWER_IS_BETTER
-        improved = value is not None and (
-            state.best_value is None
-            or (value < state.best_value if lower else value > state.best_value)
+        improved = state.record_validation(
+            means.get(tcfg.best_metric), tcfg.best_metric in LOWER_IS_BETTER, epoch + 1
         )
-        if improved:
-            state.best_value, state.best_epoch = value, epoch + 1
         if epoch == 0:
             self._fit_to_budget(self.started)
         state.epoch, state.batch_in_epoch, state.epoch_seconds = epoch + 1, 0, 0.0

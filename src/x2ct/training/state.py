@@ -30,6 +30,17 @@ class LoopState:
     schedule: list[int] | None = None
     """(epochs_constant, epochs_decay) fitted to the time budget, once decided."""
 
+    def record_validation(self, value: float | None, lower_is_better: bool, epoch: int) -> bool:
+        """Keep ``value`` (of the best metric, after ``epoch`` epochs) if it is the best so far;
+        return whether it was (None, no validation this epoch, never is)."""
+        if value is None:
+            return False
+        best = self.best_value
+        if best is not None and (value >= best if lower_is_better else value <= best):
+            return False
+        self.best_value, self.best_epoch = value, epoch
+        return True
+
 
 @dataclass
 class TrainResult:
