@@ -11,6 +11,8 @@ differs from ``base`` in one setting:
     projection  base + X2CT-GAN's projection L1 (weight 10)
     no-levels   base without the level term (does level identity slow bone down?)
     contrast    base on views rendered through a narrower line-integral window (WINDOW_DATA)
+    ordinal     base with the ordinal level head (vertebra mask + level index) for the classes
+    adversarial base + X2CT-GAN's conditional PatchGAN term (weight 0.1, 16 base channels)
 
 Data (about 7 minutes), then the runs one after the other (about 13 minutes each on 2 cores):
 
@@ -20,7 +22,8 @@ Data (about 7 minutes), then the runs one after the other (about 13 minutes each
         --set "drr.window_water_mm=[50, 300]"
     .venv/bin/python benchmarks/ablation.py DATA --contrast-data DATA_W --epochs 5 --out RUNS
 
-Runs already finished are read again, not retrained, so the script resumes after a stop.
+Runs already finished are read again, not retrained, so the script resumes after a stop; the
+arms of an invocation replace their own records in the results file and keep the others.
 """
 
 from __future__ import annotations
@@ -50,10 +53,12 @@ ARMS: dict[str, tuple[str, ...]] = {
     "projection": ("train.weight_spine_projection=10",),
     "no-levels": ("train.weight_levels=0",),
     "contrast": (),
+    "ordinal": ("model.spine_level_head=ordinal",),
+    "adversarial": ("train.adversarial=true", "model.discriminator_channels=16"),
 }  # fmt: skip
 """--set overrides of each arm (``contrast`` changes the data, not a setting)."""
 
-COLUMNS = ("bone_Dice", "PSNR-3D", "MAE0")
+COLUMNS = ("bone_Dice", "level_Dice", "PSNR-3D", "MAE0")
 """Validation columns kept from each run's metrics.csv (as ``val_<name>``)."""
 
 
@@ -84,16 +89,22 @@ def draw(results: dict[str, dict], path: Path) -> None:
 
     from x2ct.atomic import atomic_path
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+    fig, (ax, ax_levels) = plt.subplots(1, 2, figsize=(11.0, 4.2), dpi=120)
     for name, arm in results.items():
         points = arm["curve"]
         ax.plot([p["step"] for p in points], [p["bone_Dice"] for p in points], "o-", label=name)
-    ax.set_xlabel("training step (batch 2)")
+        leveled = [p for p in points if "level_Dice" in p]
+        if leveled:
+            steps = [p["step"] for p in leveled]
+            ax_levels.plot(steps, [p["level_Dice"] for p in leveled], "o-", label=name)
     ax.set_ylabel("validation bone Dice (>= 200 HU)")
-    ax.set_title("SpineNet spine-cpu, one setting changed per arm")
-    ax.set_ylim(0.0, 1.0)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    ax_levels.set_ylabel("validation level Dice (mean over true levels)")
+    for axis in (ax, ax_levels):
+        axis.set_xlabel("training step (batch 2)")
+        axis.set_ylim(0.0, 1.0)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    fig.suptitle("SpineNet spine-cpu, one setting changed per arm")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
@@ -122,7 +133,8 @@ def main() -> None:
     args = parser.parse_args()
     if "contrast" in args.arms and args.contrast_data is None:
         parser.error("the contrast arm needs --contrast-data")
-    results = {}
+    # Arms not run in this invocation keep their earlier record.
+    results = json.loads(RESULTS.read_text())["arms"] if RESULTS.is_file() else {}
     print(f"{'arm':11} {'steps':>6} {'minutes':>8} " + " ".join(f"{c:>13}" for c in COLUMNS))
     for name in args.arms:
         data = args.contrast_data if name == "contrast" else args.data

@@ -71,7 +71,7 @@ def main() -> None:
     if not (data / "manifest.json").is_file():
         data = holdout_set(args.out, args.model, args.n, args.seed, args.workers)
     result = evaluate_run(
-        None, data, "all", out_dir=args.out / "eval-model", model=folder,
+        None, data, split="all", out_dir=args.out / "eval-model", model=folder,
         baseline_data=args.train_data, baselines=args.train_data is not None,
     )  # fmt: skip
     summary = result.summary
@@ -93,7 +93,9 @@ def main() -> None:
     }
     for item in args.runs:
         name, run = item.split("=", 1)
-        other = evaluate_run(Path(run), data, "all", "last", args.out / f"eval-{name}")
+        other = evaluate_run(
+            Path(run), data, split="all", checkpoint="last", out_dir=args.out / f"eval-{name}"
+        )
         record["runs"][name] = pick(other.summary, "x2ct")
         clin = other.summary.get("clinical", {}).get("x2ct vs phantom truth", {}).get("mean", {})
         record["runs"][name]["clinical_vs_truth"] = {

@@ -184,7 +184,9 @@ def stage_evaluate(
     out = WORK / "eval" / (out_name or name)
     if out.exists():
         shutil.rmtree(out)
-    result = evaluate_run(WORK / "runs" / name, data, split, "last", out, figure_cases=3)
+    result = evaluate_run(
+        WORK / "runs" / name, data, split=split, checkpoint="last", out_dir=out, figure_cases=3
+    )
     return {"cases": result.summary["settings"]["cases"]}
 
 

@@ -102,7 +102,12 @@ def test_evaluate_with_a_model_folder_reports_level_dice(spine_pipeline, tmp_pat
     root = spine_pipeline["root"]
     # The clinical measures of a barely trained network's labels are slow and say nothing here.
     result = evaluate_run(
-        None, root / "data", "all", out_dir=tmp_path / "eval", model=root / "model", clinical=False
+        None,
+        root / "data",
+        split="all",
+        out_dir=tmp_path / "eval",
+        model=root / "model",
+        clinical=False,
     )
     summary = json.loads((tmp_path / "eval" / "summary.json").read_text())
     assert summary["settings"]["labels"] == "predicted"
@@ -141,3 +146,29 @@ def test_export_refuses_a_bad_name_and_a_used_folder(spine_pipeline, tmp_path):
         export_model(run, tmp_path / "m", name="../x")
     with pytest.raises(InputError, match="new or empty"):
         export_model(run, spine_pipeline["model"], name="again")
+
+
+def test_adversarial_ordinal_run_resumes_bitwise_with_its_discriminator(spine_pipeline, tmp_path):
+    """The measured options together: PatchGAN term and ordinal level head, stopped and resumed."""
+    data = spine_pipeline["root"] / "data"
+    base = spine_tiny_config(adversarial=True)
+    model = replace(
+        SPINE_TINY, spine_level_head="ordinal", discriminator_channels=4, discriminator_layers=2
+    )
+    config = replace(base, model=model)
+    whole = train(data, config, tmp_path / "whole", quiet=True)
+    assert whole.stopped == "finished" and whole.discriminator is not None
+    stopped = replace(config, train=replace(config.train, max_steps=2))
+    train(data, stopped, tmp_path / "parts", quiet=True)
+    train(data, config, tmp_path / "parts", resume=True, quiet=True)
+    reference = torch.load(tmp_path / "whole" / "checkpoints" / "last.pt")
+    resumed = torch.load(tmp_path / "parts" / "checkpoints" / "last.pt")
+    for part in ("generator", "discriminator"):
+        for key, value in reference[part].items():
+            assert torch.equal(value, resumed[part][key]), (part, key)
+    header = (tmp_path / "whole" / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"gan", "loss_d", "level_index"} <= set(header)
+    labels = Predictor.from_run(tmp_path / "whole", "last").predict_labels_batch(
+        torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)
+    )
+    assert labels.shape == (1, 32, 32, 32) and int(labels.min()) >= 0 and int(labels.max()) <= 25

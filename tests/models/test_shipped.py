@@ -59,7 +59,7 @@ def reproduce(tmp_path, name: str, n: int) -> tuple[dict, dict]:
     )
     assert not report.failures
     result = evaluate_run(
-        None, tmp_path / "data", "all", out_dir=tmp_path / "eval", model=name, clinical=False
+        None, tmp_path / "data", split="all", out_dir=tmp_path / "eval", model=name, clinical=False
     )
     dice = {row["case"]: float(row["Dice"]) for row in result.rows if row["method"] == "x2ct"}
     return card, dice

@@ -144,8 +144,10 @@ def test_spine_loss_parts_and_gradients():
     labels[0, 4:8, 6:10, 6:10] = 20
     labels[0, 9:12, 6:10, 6:10] = 30  # beyond the classes: counts as background
     total, parts = spine_loss(net(x1, x2, heads=True), ct, labels, 0.5, SpineLossWeights())
-    assert set(parts) == {"l1", "bone_dice", "bone_ce", "level_dice", "level_ce", "proj"}
-    assert float(parts["proj"]) == 0.0
+    assert set(parts) == {"l1", "bone_dice", "bone_ce", "level_dice", "level_ce", "proj"} | {
+        "level_index"
+    }
+    assert float(parts["proj"]) == 0.0 and float(parts["level_index"]) == 0.0
     assert torch.isfinite(total)
     total.backward()
     assert net.frontal.stem[0][0].weight.grad.abs().sum() > 0
@@ -230,3 +232,73 @@ def test_label_cleanup_keeps_the_largest_piece_of_each_level():
     assert cleaned[10, 10, 10] == 0 and cleaned[0, 11, 11] == 0
     assert (cleaned == 20).sum() == 64 and (cleaned == 21).sum() == 32
     assert set(np.unique(cleaned)) == {0, 20, 21}
+
+
+def test_ordinal_head_gives_a_vertebra_logit_and_an_index():
+    cfg = spine_config(spine_level_head="ordinal")
+    net = SpineNet(cfg, LiftGeometry(field_mm=320.0)).eval()
+    x1, x2 = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        heads = net(x1, x2, heads=True)
+        labels = net.label_map(x1, x2)
+    assert set(heads) == {"ct", "bone", "vertebra", "level_index"}
+    assert heads["vertebra"].shape == heads["level_index"].shape == (2, 1, 16, 16, 16)
+    expected = heads["level_index"][:, 0].round().clamp(1, 25).long()
+    expected[heads["vertebra"][:, 0] <= 0] = 0
+    assert torch.equal(labels, expected)
+
+
+def test_ordinal_level_terms_equal_their_formulas_in_float64():
+    """Vertebra Dice + BCE on ids 1..classes-1, and the Huber loss of the index over them."""
+    generator = torch.Generator().manual_seed(11)
+    shape = (2, 1, 5, 5, 5)
+    vertebra = torch.randn(shape, generator=generator, dtype=torch.float64)
+    index = 15 + 6 * torch.randn(shape, generator=generator, dtype=torch.float64)
+    labels = torch.randint(0, 30, (2, 5, 5, 5), generator=generator)
+    heads = {"ct": torch.zeros(shape, dtype=torch.float64), "bone": torch.zeros(shape).double()}
+    heads.update(vertebra=vertebra, level_index=index)
+    weights = SpineLossWeights(l1=0.0, bone=0.0, levels=1.0)
+    total, parts = spine_loss(heads, torch.zeros(shape).double(), labels, 0.5, weights, classes=26)
+    inside = ((labels > 0) & (labels < 26)).unsqueeze(1).double()
+    error = (index - labels.unsqueeze(1).double()).abs()
+    huber = torch.where(error <= 1, 0.5 * error**2, error - 0.5)
+    expected_huber = float((huber * inside).sum() / inside.sum())
+    assert float(parts["level_index"]) == pytest.approx(expected_huber, rel=1e-12)
+    p = torch.sigmoid(vertebra)
+    bce = -(inside * torch.log(p) + (1 - inside) * torch.log(1 - p)).mean()
+    assert float(parts["level_ce"]) == pytest.approx(float(bce), rel=1e-10)
+    assert float(parts["level_dice"]) == pytest.approx(float(soft_dice_loss(p, inside)), rel=1e-12)
+    expected_total = float(parts["level_dice"] + parts["level_ce"]) + expected_huber
+    assert float(total) == pytest.approx(expected_total, rel=1e-12)
+
+
+def test_adversarial_spine_step_adds_the_lsgan_term_and_steps_the_discriminator():
+    from x2ct.losses import LossWeights, lsgan_loss
+    from x2ct.models import build_discriminator
+    from x2ct.training.spine_step import SPINE_STEP_KEYS, SpineStep, pooled_views
+
+    torch.manual_seed(0)
+    cfg = spine_config(discriminator_channels=4, discriminator_layers=2)
+    net = SpineNet(cfg, LiftGeometry(field_mm=320.0))
+    disc = build_discriminator(cfg)
+    opt_g = torch.optim.SGD(net.parameters(), lr=0.0)  # lr 0: the network stays as it was
+    opt_d = torch.optim.SGD(disc.parameters(), lr=0.1)
+    step = SpineStep(
+        net, 0.5, opt_g, SpineLossWeights(), "none", torch.device("cpu"),
+        discriminator=disc, d_module=disc, opt_d=opt_d, gan_weights=LossWeights(gan=0.3),
+    )  # fmt: skip
+    batch = {
+        "xray1": torch.rand(1, 1, 32, 32), "xray2": torch.rand(1, 1, 32, 32),
+        "ct": torch.rand(1, 1, 16, 16, 16), "labels": torch.zeros(1, 16, 16, 16, dtype=torch.long),
+    }  # fmt: skip
+    before = [p.detach().clone() for p in disc.parameters()]
+    with torch.no_grad():
+        c1, c2 = pooled_views(batch["xray1"], batch["xray2"], 16)
+        predicted = net(batch["xray1"], batch["xray2"], heads=True)["ct"]
+        expected_gan = 0.3 * float(lsgan_loss(disc(predicted, c1, c2), real=True))
+    losses = dict(zip(SPINE_STEP_KEYS, step(batch).tolist(), strict=True))
+    assert losses["gan"] == pytest.approx(expected_gan, rel=1e-4)
+    assert losses["loss_d"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(before, disc.parameters(), strict=True))
+    assert c1.shape == (1, 1, 16, 16)
+    assert float(c1.mean()) == pytest.approx(float(batch["xray1"].mean()), rel=1e-5)

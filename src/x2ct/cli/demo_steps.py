@@ -66,7 +66,7 @@ def _shipped_model(out: Path, workers: int, console: Console) -> ReconstructionR
             png=True,
         )
     evaluation = evaluate_run(
-        None, folder / "data", "all", out_dir=folder / "evaluation", model=model
+        None, folder / "data", split="all", out_dir=folder / "evaluation", model=model
     )
     means = evaluation.summary["methods"]["x2ct"]["mean"]
     console.print(

@@ -81,6 +81,11 @@ class ModelConfig:
     """spine: 'rays' samples each view along its real (cone-beam) rays; 'axis' copies every
     view pixel along the view's axis, ignoring the magnification, as X2CT-GAN's lifting does
     (kept to measure what the ray geometry is worth, docs/quality.md)."""
+    spine_level_head: Literal["classes", "ordinal"] = "classes"
+    """spine: 'classes' gives logits of background and each level (softmax, Dice + CE);
+    'ordinal' gives a vertebra logit and the level index as one number per voxel (Dice + CE on
+    the vertebra mask, Huber on the index), so a level off by one costs less than one off by
+    five and rare thoracic levels are not outvoted by the lumbar ones (docs/quality.md)."""
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:

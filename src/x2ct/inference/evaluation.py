@@ -29,6 +29,7 @@ from x2ct.errors import InputError, MissingFileError
 from x2ct.inference.baselines import BackprojectionBaseline, MeanVolumeBaseline, save_baseline
 from x2ct.inference.export import resized_affine, write_prediction
 from x2ct.inference.predictor import Predictor
+from x2ct.metrics.shape import level_dice
 from x2ct.models.runfolder import SPLIT_FILE
 from x2ct.progress import BatchProgress
 from x2ct.scaling import target_to_hu
@@ -90,19 +91,6 @@ def _case_metrics(
     return row, per_vertebra
 
 
-def level_dice(truth: np.ndarray, predicted: np.ndarray) -> dict[int, float]:
-    """Dice of each vertebra level of the truth label map against the predicted label map
-    (same grid, common ids): a vertebra given the wrong level scores 0 there."""
-    scores = {}
-    for level in np.unique(truth):
-        if level == 0:
-            continue
-        true_mask, pred_mask = truth == level, predicted == level
-        total = int(true_mask.sum()) + int(pred_mask.sum())
-        scores[int(level)] = 2.0 * int((true_mask & pred_mask).sum()) / total
-    return scores
-
-
 def case_list(data_dir: Path, split: str) -> list[str]:
     """The cases of ``split``: 'test', 'train' or 'all' (train then test, each name once)."""
     if split == "all":
@@ -144,6 +132,7 @@ def _run_split(run_dir: Path | None) -> dict[str, Any]:
 def evaluate_run(
     run_dir: str | Path | None,
     data_dir: str | Path | None = None,
+    *,
     split: str = "test",
     checkpoint: str | int = "best",
     out_dir: str | Path | None = None,
@@ -152,7 +141,6 @@ def evaluate_run(
     figure_cases: int = 3,
     clinical: bool = True,
     device: str = "cpu",
-    *,
     progress: BatchProgress | None = None,
     model: str | Path | None = None,
     baseline_data: str | Path | None = None,

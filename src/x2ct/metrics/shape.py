@@ -224,3 +224,16 @@ def shape_metrics(
     )
     out["per_vertebra"] = per_vertebra
     return out
+
+
+def level_dice(truth: np.ndarray, predicted: np.ndarray) -> dict[int, float]:
+    """Dice of each vertebra level of the truth label map against the predicted label map
+    (same grid, common ids): a vertebra given the wrong level scores 0 there."""
+    scores = {}
+    for level in np.unique(truth):
+        if level == 0:
+            continue
+        true_mask, pred_mask = truth == level, predicted == level
+        total = int(true_mask.sum()) + int(pred_mask.sum())
+        scores[int(level)] = 2.0 * int((true_mask & pred_mask).sum()) / total
+    return scores

@@ -103,10 +103,6 @@ class _Run:
         self.payload = open_run(out, config, resume)
         size = config.model.input_size
         spine = config.model.family == "spine"
-        if spine and tcfg.adversarial:
-            raise InputError(
-                "train.adversarial", "false for the spine model family (no discriminator)", "true"
-            )
         data_options = {"labels": spine, "view_size": config.model.xray_size}
         augmentation = None
         if tcfg.augment:
@@ -179,11 +175,9 @@ class _Run:
         )
 
     def _spine_networks(self) -> None:
-        """SpineNet, Adam and the spine step (no discriminator)."""
-        self.generator, self.opt_g, self.step_fn = make_spine_step(
-            self.config, self.data_settings, self.ctx
-        )
-        self.discriminator, self.opt_d = None, None
+        """SpineNet, its Adam, the PatchGAN and its Adam (with train.adversarial), the step."""
+        built = make_spine_step(self.config, self.data_settings, self.ctx)
+        self.generator, self.opt_g, self.discriminator, self.opt_d, self.step_fn = built
 
     def _restore(self) -> dict[str, Any] | None:
         """Load last.pt's states; return this rank's RNG state (None: start a fresh stream)."""
@@ -206,6 +200,9 @@ class _Run:
         if payload["scaler"] and self.step_fn.scaler.is_enabled():  # empty when fp16 was off
             self.step_fn.scaler.load_state_dict(payload["scaler"])
         self.state = LoopState(**payload["loop"])
+        missing = len(self.loss_keys) - len(self.state.sums)
+        if missing > 0:  # a run of an earlier version, before the newer loss terms (all 0 there)
+            self.state.sums = [*self.state.sums, *([0.0] * missing)]
         if self.state.schedule is not None:
             self.epochs = sum(self.state.schedule)
         if payload["world_size"] == self.ctx.world_size:

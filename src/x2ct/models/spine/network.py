@@ -11,7 +11,8 @@ The decoder returns to S^3, where 1x1x1 heads give:
 - ``ct``: the HU target (clip(HU + 1024, 0, 2500) / 2500, as X2CT-GAN's output),
 - ``bone``: the logit of bone (HU >= ``model.bone_hu``),
 - ``levels``: logits of background and each vertebra level (common ids 1..classes-1,
-  C1 = 1 ... L5 = 24, L6 = 25).
+  C1 = 1 ... L5 = 24, L6 = 25); or, with ``model.spine_level_head`` 'ordinal', ``vertebra``
+  (the logit of any vertebra) and ``level_index`` (the common id as a real number).
 ``forward(x1, x2)`` returns the HU volume only, made consistent with the bone head when
 ``model.bone_consistent`` is set (its voxels >= bone_hu are exactly those the bone head calls
 bone), so every consumer of a generator (validation, evaluation, reconstruction) works unchanged;
@@ -34,6 +35,11 @@ from x2ct.models.spine.lifting import LiftGeometry, RayLifter
 from x2ct.scaling import hu_to_target
 
 NEGATIVE_SLOPE = 0.1
+ORDINAL_CENTRE = 18.0
+"""Level index of a zero ordinal output: T11 (id 18), between the middle of T1-L5 (ids 8-24)
+and the lumbar levels that most phantoms show."""
+ORDINAL_SCALE = 4.0
+"""Levels per unit of the ordinal output, so that T1-L5 spans about +-2 at initialisation's scale."""
 
 
 class Pointwise(nn.Module):
@@ -165,7 +171,8 @@ class SpineNet(nn.Module):
             _pointwise(c3[1] + 2 * c2[0], c3[0], norm=False),
             _pointwise(c3[0], c3[0], norm=False),
         )
-        self.head = Pointwise(c3[0], 2 + cfg.spine_classes)
+        self.ordinal = cfg.spine_level_head == "ordinal"
+        self.head = Pointwise(c3[0], 2 + (2 if self.ordinal else cfg.spine_classes))
         self.bone_target = float(hu_to_target(cfg.bone_hu))
 
     def check_inputs(self, xray1: torch.Tensor, xray2: torch.Tensor) -> None:
@@ -195,6 +202,10 @@ class SpineNet(nn.Module):
             x = self.decoders[k](_cat(x, skips[k]))
         x = self.full(_cat(_up(self.ups[0](x)), *lifted(0)))
         out = self.head(x)
+        if self.ordinal:
+            index = ORDINAL_CENTRE + ORDINAL_SCALE * out[:, 3:4]
+            return {"ct": out[:, :1], "bone": out[:, 1:2], "vertebra": out[:, 2:3],
+                    "level_index": index}  # fmt: skip
         return {"ct": out[:, :1], "bone": out[:, 1:2], "levels": out[:, 2:]}
 
     def consistent_ct(self, ct: torch.Tensor, bone_logit: torch.Tensor) -> torch.Tensor:
@@ -221,5 +232,11 @@ class SpineNet(nn.Module):
 
     @torch.no_grad()
     def label_map(self, xray1: torch.Tensor, xray2: torch.Tensor) -> torch.Tensor:
-        """(N, S, S, S) int64 vertebra labels (common ids, 0 = background) by argmax."""
-        return self.heads(xray1, xray2)["levels"].argmax(dim=1)
+        """(N, S, S, S) int64 vertebra labels (common ids, 0 = background): the argmax of the
+        level logits, or for the ordinal head the rounded index (1..classes-1) where the
+        vertebra logit is positive."""
+        out = self.heads(xray1, xray2)
+        if not self.ordinal:
+            return out["levels"].argmax(dim=1)
+        index = out["level_index"][:, 0].round().clamp(1, self.cfg.spine_classes - 1).long()
+        return torch.where(out["vertebra"][:, 0] > 0, index, torch.zeros_like(index))
