@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from x2ct.errors import InputError
+
 
 @dataclass(frozen=True)
 class DRRConfig:
@@ -36,3 +38,47 @@ class DRRConfig:
     window_water_mm: tuple[float, float] = (0.0, 450.0)
     """Line-integral window of the 8-bit image in mm of water-equivalent path: the first value
     maps to 0 (black), the second to 255 (white). Fixed, so patients stay comparable."""
+    physics: Literal["mono", "poly"] = "mono"
+    """'mono': one effective energy (``energy_kev``) and mu linear in HU. 'poly': air / soft
+    tissue / bone decomposition, NIST mass attenuation, tungsten spectra at ``kvp``, an
+    energy-integrating detector, optional scatter, blur and quantum noise (docs/drr.md)."""
+    kvp: tuple[float, float] = (80.0, 90.0)
+    """poly: tube voltage of the frontal and of the lateral view (lumbar AP 75-92 kVp,
+    lateral 85-95 kVp), 60-120."""
+    detector_kerma_ugy: float | None = None
+    """poly: air kerma at the detector behind no object (uGy), which sets the quantum noise;
+    None = noise free."""
+    detector_blur_mm: float = 0.0
+    """poly: sigma of the detector's Gaussian point-spread function at the detector (mm)."""
+    scatter_to_primary: float = 0.0
+    """poly: scatter-to-primary ratio behind the thickest part of the body (0 = no scatter)."""
+    display: Literal["window", "processed"] = "window"
+    """'window': the fixed ``window_water_mm``; 'processed': a DR system's chain (log,
+    percentile window, multiscale unsharp masking, display curve; ``x2ct.drr.processing``)."""
+    display_percentiles: tuple[float, float] = (1.0, 99.0)
+    """processed: percentiles of each image that map to black and white before enhancement."""
+    display_unsharp: tuple[tuple[float, float], ...] = ((1.5, 0.8), (10.0, 0.3))
+    """processed: (sigma in mm at the detector, gain) of each unsharp-mask scale."""
+    display_slope: float = 3.0
+    """processed: steepness of the sigmoid display curve (0 = linear)."""
+
+    def __post_init__(self) -> None:
+        """Reject settings that cannot render, naming the key."""
+        if self.physics not in ("mono", "poly"):
+            raise InputError("drr.physics", "'mono' or 'poly'", repr(self.physics))
+        if self.display not in ("window", "processed"):
+            raise InputError("drr.display", "'window' or 'processed'", repr(self.display))
+        if len(self.kvp) != 2 or not all(60.0 <= k <= 120.0 for k in self.kvp):
+            raise InputError("drr.kvp", "two tube voltages in [60, 120] kVp", repr(self.kvp))
+        if self.detector_kerma_ugy is not None and not self.detector_kerma_ugy > 0:
+            raise InputError(
+                "drr.detector_kerma_ugy", "a positive dose or null", repr(self.detector_kerma_ugy)
+            )
+        for key in ("detector_blur_mm", "scatter_to_primary"):
+            if not getattr(self, key) >= 0:
+                raise InputError(f"drr.{key}", "0 or more", repr(getattr(self, key)))
+        low, high = self.display_percentiles
+        if not 0.0 <= low < high <= 100.0:
+            raise InputError(
+                "drr.display_percentiles", "0 <= low < high <= 100", repr(self.display_percentiles)
+            )

@@ -12,6 +12,7 @@ Steps (section 2.2 of the seed paper, with its geometric bugs fixed):
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,7 +233,8 @@ def prepare_case(
     drr_source = crop(ct, crop_box) if prep.mode == "paper" else ct
     clock.lap("resample")
     try:
-        xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config)
+        seed = zlib.crc32(f"{prep.seed}:{source.name}".encode())  # noise differs per case
+        xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config, seed=seed)
     except InputError as exc:
         if exc.source is not None:
             raise

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from x2ct.config import ProjectConfig
-from x2ct.drr import geometry_from_config, render, to_uint8
+from x2ct.drr import geometry_from_config
+from x2ct.drr.radiograph import display, settings_summary
+from x2ct.drr.radiograph import line_integrals as drr_line_integrals
 from x2ct.prepare.crop import shifted_affine
 from x2ct.prepare.resample import area_downsample, pool_factors
 from x2ct.volume import Volume
@@ -60,7 +62,12 @@ def _reachable_slab(
 
 
 def render_detector(
-    ct: Volume, center_world: np.ndarray | None, field_mm: float | None, config: ProjectConfig
+    ct: Volume,
+    center_world: np.ndarray | None,
+    field_mm: float | None,
+    config: ProjectConfig,
+    *,
+    seed: int = 0,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Line integrals of the frontal and lateral views, (2, P, P) float32, and geometry info.
 
@@ -70,6 +77,8 @@ def render_detector(
         field_mm: edge of the field of view at the isocentre in mm; None for paper mode (the
             detector then covers the largest face of ``ct`` around its centre).
         config: settings (``drr`` and ``xray.size`` for the default detector size).
+        seed: seeds the quantum noise of ``drr.physics: poly`` (per case, so a case's views
+            are the same whenever it is prepared).
     """
     pixels = detector_pixels(config)
     if field_mm is None or center_world is None:
@@ -92,9 +101,7 @@ def render_detector(
     geometry = geometry_from_config(
         config.drr, pixels=pixels, field_mm=field, isocenter_mm=tuple(isocenter)
     )
-    line_integrals = render(
-        source, geometry, ("frontal", "lateral"), energy_kev=config.drr.energy_kev
-    )
+    line_integrals = drr_line_integrals(source, geometry, config.drr, seed=seed)
     info = {
         "detector_pixels": pixels,
         "detector_spacing_mm": float(np.atleast_1d(geometry.detector_spacing_mm)[0]),
@@ -102,24 +109,31 @@ def render_detector(
         "magnification": float(geometry.magnification),
         "field_mm": field_mm,
         "rendered_slices": list(slab),
+        **settings_summary(config.drr),
     }
     return line_integrals, info
 
 
 def render_views(
-    ct: Volume, center_world: np.ndarray | None, field_mm: float | None, config: ProjectConfig
+    ct: Volume,
+    center_world: np.ndarray | None,
+    field_mm: float | None,
+    config: ProjectConfig,
+    *,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """(xray1, xray2, info): the preprocessed frontal and lateral views, (S, S) uint8 each.
 
-    The detector images of ``render_detector`` go through the fixed 8-bit window of the ``drr``
-    section and then the 2D preprocessing of the ``xray`` section.
+    The detector images of ``render_detector`` go through the 8-bit display of the ``drr``
+    section (its fixed window, or a DR system's processing) and then the 2D preprocessing of
+    the ``xray`` section.
     """
-    line_integrals, info = render_detector(ct, center_world, field_mm, config)
+    line_integrals, info = render_detector(ct, center_world, field_mm, config, seed=seed)
     if config.xray.mode == "paper":
         # The seed's pipeline normalised every DRR by its own maximum before its 2D steps.
         peak = line_integrals.max(axis=(1, 2), keepdims=True)
         images = np.rint(255.0 * line_integrals / np.maximum(peak, 1e-12)).astype(np.uint8)
     else:
-        images = to_uint8(line_integrals, config.drr)
+        images = display(line_integrals, config.drr, pixel_mm=info["detector_spacing_mm"])
     info["line_integral_max"] = [round(float(line_integrals[v].max()), 4) for v in range(2)]
     return preprocess(images[0], config.xray), preprocess(images[1], config.xray), info
