@@ -46,8 +46,9 @@ class DRRConfig:
     """poly: tube voltage of the frontal and of the lateral view (lumbar AP 75-92 kVp,
     lateral 85-95 kVp), 60-120."""
     detector_kerma_ugy: float | None = None
-    """poly: air kerma at the detector behind no object (uGy), which sets the quantum noise;
-    None = noise free."""
+    """poly: air kerma at the detector behind the body (uGy; the median over the pixels the
+    body attenuates, as automatic exposure control sets it), which sets the quantum noise;
+    None = noise free. Exposure index = 100 x this value (IEC 62494-1)."""
     detector_blur_mm: float = 0.0
     """poly: sigma of the detector's Gaussian point-spread function at the detector (mm)."""
     scatter_to_primary: float = 0.0

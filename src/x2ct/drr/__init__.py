@@ -6,6 +6,10 @@ integrals p = integral of mu dl in mm along each ray; Beer-Lambert transmission 
 Geometry: cone beam (clinical default) or parallel beam, in mm; see ``x2ct.drr.geometry``.
 Rendering: Joseph's method in torch, batched over views and volumes, CPU or GPU,
 differentiable with respect to the volume. Details and accuracy: docs/drr.md.
+Realistic radiographs (``drr.physics: poly``, ``drr.display: processed``): material
+decomposition (``materials``), tungsten spectra (``spectra``), polyenergetic projection
+(``polyenergetic``), scatter / blur / quantum noise (``detector``), a DR system's processing
+(``processing``), assembled per the config by ``radiograph``.
 
 Public API:
     render(volume, geometry=None, views=("frontal", "lateral"), *, spacing_mm, units, energy_kev)

@@ -4,7 +4,8 @@
 - ``physics: mono`` (the default): p = integral of mu(70 keV) dl (``render``), noise free.
 - ``physics: poly``: the polyenergetic signal of ``x2ct.drr.polyenergetic`` at each view's
   ``kvp``, then scatter (``scatter_to_primary``), detector blur (``detector_blur_mm``) and
-  quantum noise (``detector_kerma_ugy``; None = noise free), returned as p = -ln(I / I0).
+  quantum noise (``detector_kerma_ugy``, the air kerma behind the body as automatic exposure
+  control sets it; None = noise free), returned as p = -ln(I / I0).
 - ``display: window``: the fixed window on the water-equivalent path (``to_uint8``);
   ``display: processed``: the DR processing chain of ``x2ct.drr.processing``.
 
@@ -29,6 +30,8 @@ from x2ct.drr.spectra import tube_spectrum
 from x2ct.volume import Volume
 
 VIEW_ORDER = ("frontal", "lateral")
+ANATOMY_TRANSMISSION = 0.9
+"""Pixels transmitting less than this are behind the body (for the exposure's reference)."""
 
 
 def detector_pitch(geometry: ConeBeam | ParallelBeam, shape: tuple[int, ...], spacing) -> float:
@@ -59,8 +62,12 @@ def poly_line_integrals(
         signal = add_scatter(signal, spr=config.scatter_to_primary, pixel_mm=pixel_mm)
         signal = detector_blur(signal, sigma_mm=config.detector_blur_mm, pixel_mm=pixel_mm)
         if config.detector_kerma_ugy is not None:
+            # The dose is the one behind the body, as automatic exposure control sets it: the
+            # unattenuated beam is the dose divided by the body's median transmission.
+            under_body = signal[signal < ANATOMY_TRANSMISSION]
+            median = float(under_body.median()) if under_body.numel() else 1.0
             photons = photons_per_pixel(
-                spectrum, kerma_ugy=config.detector_kerma_ugy, pixel_mm=pixel_mm
+                spectrum, kerma_ugy=config.detector_kerma_ugy / median, pixel_mm=pixel_mm
             )
             signal = quantum_noise(signal, photons=photons, generator=generator)
         images.append(-torch.log(signal.clamp(min=1e-12)))
