@@ -93,6 +93,14 @@ def test_augmentation_is_consistent_and_repeatable(tmp_path):
     assert torch.equal(first["xray1"], again["xray1"]) and torch.equal(first["ct"], again["ct"])
     assert not torch.equal(first["xray2"], other["xray2"])
     assert float(first["xray1"].min()) >= 0.0 and float(first["xray1"].max()) <= 1.0
+    views = CaseDataset.from_folder(
+        root, "train", size, augmentation=Augmentation(views=1.0), seed=5
+    )
+    perturbed, repeated = views[(0, 1)], views[(0, 1)]
+    np.testing.assert_allclose(perturbed["ct"][0].numpy(), target, rtol=1e-6)  # CT untouched
+    assert not np.allclose(perturbed["xray1"][0].numpy(), xray1 / 255.0, atol=1e-3)
+    assert torch.equal(perturbed["xray2"], repeated["xray2"])
+    assert perturbed["xray1"].shape == (1, size, size)
 
 
 def test_missing_train_list(tmp_path):

@@ -81,6 +81,10 @@ class TrainConfig:
     """Probability of mirroring a case left-right (CT along W, frontal X-ray columns)."""
     augment_intensity: float = 0.1
     """Maximum relative gain and offset jitter of each X-ray (in [0, 1] units)."""
+    augment_views: float = 0.0
+    """With ``augment``: probability of each radiograph perturbation (``x2ct.xray.perturb``:
+    gamma, window, noise, sharpening, blur, collimation, marker, rotation, magnification) per
+    view and step, at a random strength; 0 = off."""
     max_minutes: float | None = None
     """Time budget of this invocation: stop cleanly after the step that exceeds it."""
     fit_schedule_to_budget: bool = False
@@ -105,6 +109,7 @@ class TrainConfig:
             ("num_workers", self.num_workers >= 0, "0 or more"),
             ("augment_flip", 0.0 <= self.augment_flip <= 1.0, "a probability in [0, 1]"),
             ("augment_intensity", 0.0 <= self.augment_intensity < 1.0, "a value in [0, 1)"),
+            ("augment_views", 0.0 <= self.augment_views <= 1.0, "a probability in [0, 1]"),
         ]
         if self.epochs_constant + self.epochs_decay < 1:
             raise InputError("train", "at least one epoch (epochs_constant + epochs_decay)", "0")

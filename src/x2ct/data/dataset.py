@@ -31,6 +31,7 @@ from torch.utils.data import Dataset
 from x2ct.data.hdf5 import REQUIRED, case_path, open_case, read_case, read_case_list
 from x2ct.errors import InputError, MissingFileError
 from x2ct.scaling import stored_to_target
+from x2ct.xray.perturb import random_perturbations
 
 ASPECT_TOLERANCE = 0.02
 """Relative mismatch allowed between an X-ray's aspect ratio and the CT faces it projects."""
@@ -45,10 +46,14 @@ class Augmentation:
             xray2 (a projection along W) is unchanged, exactly so for parallel beams and to first
             order for cone beams.
         intensity: maximum relative gain and offset added to each X-ray in [0, 1] units.
+        views: probability of each perturbation of ``x2ct.xray.perturb`` (gamma, window,
+            noise, sharpening, blur, collimation, marker, rotation, magnification) per view,
+            at a random strength: what varies between real radiographs.
     """
 
     flip: float = 0.0
     intensity: float = 0.0
+    views: float = 0.0
 
 
 def split_cases(root: str | Path, split: str, list_path: str | Path | None = None) -> list[str]:
@@ -195,7 +200,7 @@ class CaseDataset(Dataset):
         index, epoch = (key, 0) if isinstance(key, int) else (int(key[0]), int(key[1]))
         item = dict(self._load(index))
         aug = self.augmentation
-        if aug.flip > 0 or aug.intensity > 0:
+        if aug.flip > 0 or aug.intensity > 0 or aug.views > 0:
             rng = np.random.default_rng([self.seed, epoch, index])
             if rng.random() < aug.flip:
                 item["ct"] = item["ct"].flip(-1)
@@ -206,6 +211,9 @@ class CaseDataset(Dataset):
                 for name in ("xray1", "xray2"):
                     gain, offset = (float(v) for v in rng.uniform(-1, 1, size=2) * aug.intensity)
                     item[name] = (item[name] * (1.0 + gain) + offset).clamp(0.0, 1.0)
+            if aug.views > 0:
+                for name in ("xray1", "xray2"):
+                    item[name] = random_perturbations(item[name][0], aug.views, rng)[None]
         item["index"] = index
         item["case"] = self.cases[index]
         return item

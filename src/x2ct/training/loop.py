@@ -106,7 +106,9 @@ class _Run:
         data_options = {"labels": spine, "view_size": config.model.xray_size}
         augmentation = None
         if tcfg.augment:
-            augmentation = Augmentation(tcfg.augment_flip, tcfg.augment_intensity)
+            augmentation = Augmentation(
+                tcfg.augment_flip, tcfg.augment_intensity, tcfg.augment_views
+            )
         self.train_set = CaseDataset.from_folder(
             data,
             "train",
