@@ -8,6 +8,7 @@ import typer
 
 from x2ct.cli.common import console, reports_errors
 from x2ct.cli.evaluate import parse_checkpoint
+from x2ct.errors import InputError
 
 
 @reports_errors
@@ -55,6 +56,22 @@ def reconstruct(
     lowest_level: str = typer.Option(
         None, "--lowest-level", help="With --measure: name of the lowest vertebra shown (e.g. L5)."
     ),
+    center_frontal: str = typer.Option(
+        None,
+        "--center-frontal",
+        help="ROW,COL (pixels) of the spine field's centre on the frontal image (default: found).",
+    ),
+    center_lateral: str = typer.Option(
+        None,
+        "--center-lateral",
+        help="ROW,COL (pixels) of the spine field's centre on the lateral image (default: found).",
+    ),
+    field_mm: float = typer.Option(
+        None,
+        "--field",
+        help="Side in mm on the image of the square cut around the spine (default: the model's "
+        "field times its magnification).",
+    ),
     device: str = typer.Option("cpu", help="cpu or cuda."),
 ) -> None:
     """Reconstruct a CT-like volume of the spine from a frontal and a lateral radiograph."""
@@ -75,7 +92,16 @@ def reconstruct(
         device=device,
         measure=measure,
         lowest_level=lowest_level,
+        centers=(
+            parse_center(center_frontal, "--center-frontal"),
+            parse_center(center_lateral, "--center-lateral"),
+        ),
+        side_mm=field_mm,
     )
+    if result.crops is not None:
+        console.print(
+            f"crops   {result.crops}  (the field cut from each radiograph)", highlight=False
+        )
     console.print(f"volume  {result.volume}  ({result.voxel_mm:.3g} mm voxels)", highlight=False)
     if result.mesh is not None:
         console.print(
@@ -94,3 +120,15 @@ def reconstruct(
             f" bone Dice {m['Dice']:.3f}, HD95 {m['HD95-mm']:.2f} mm",
             highlight=False,
         )
+
+
+def parse_center(text: str | None, flag: str) -> tuple[float, float] | None:
+    """'ROW,COL' -> (row, col) pixels; None stays None."""
+    if text is None:
+        return None
+    parts = text.replace(" ", "").split(",")
+    try:
+        row, col = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(flag, "ROW,COL in pixels, e.g. 1200,850", repr(text)) from None
+    return row, col

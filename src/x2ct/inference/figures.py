@@ -155,3 +155,35 @@ def _save(fig, path: str | Path) -> Path:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return path
+
+
+def crops_figure(path: str | Path, views) -> Path:
+    """Each original radiograph with its exposed field (dashed) and the square cut for the
+    model (solid): ``views`` are ``InputView`` items (frontal, lateral)."""
+    from matplotlib.patches import Rectangle
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(views), figsize=(5.0 * len(views), 5.4))
+    for ax, view, name in zip(np.atleast_1d(axes), views, ("frontal", "lateral"), strict=False):
+        image = view.original
+        lo, hi = np.percentile(image, [0.5, 99.5])
+        ax.imshow(image, cmap="gray", vmin=lo, vmax=hi)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_facecolor("tab:purple")  # where the square runs past the film
+        title = f"{name}: {Path(view.source).name}"
+        if view.crop is not None:
+            r0, r1, c0, c1 = view.crop.box
+            ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False,
+                                   edgecolor="tab:orange", linestyle="--", linewidth=1.2))  # fmt: skip
+            row, col = view.crop.center
+            half = view.crop.side / 2
+            ax.add_patch(Rectangle((col - half, row - half), view.crop.side, view.crop.side,
+                                   fill=False, edgecolor="tab:cyan", linewidth=1.8))  # fmt: skip
+            rows, cols = image.shape
+            ax.set_xlim(min(-0.5, col - half) - 2, max(cols - 0.5, col + half) + 2)
+            ax.set_ylim(max(rows - 0.5, row + half) + 2, min(-0.5, row - half) - 2)
+            title += f"\nfield {view.crop.side * view.pixel_mm:.0f} mm, centre: {view.crop.method}"
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -20,7 +20,6 @@ import torch
 import torch.nn.functional as F
 
 from x2ct.atomic import write_text
-from x2ct.errors import InputError
 from x2ct.inference.export import (
     bone_mesh,
     model_frame_affine,
@@ -28,36 +27,11 @@ from x2ct.inference.export import (
     write_mesh,
     write_prediction,
 )
-from x2ct.inference.figures import reconstruction_figure
+from x2ct.inference.figures import crops_figure, reconstruction_figure
+from x2ct.inference.inputs import prepare_views
 from x2ct.inference.predictor import Predictor
-from x2ct.io import Radiograph, read_radiograph
+from x2ct.io import read_radiograph
 from x2ct.scaling import hu_to_target, target_to_hu
-from x2ct.xray import preprocess
-
-
-def prepare_radiograph(
-    radiograph: Radiograph,
-    predictor: Predictor,
-    intensity: str | None = None,
-    pixel_spacing_mm: float | None = None,
-) -> np.ndarray:
-    """Preprocess one radiograph as the run's training views were; returns (S, S) uint8."""
-    geometry = predictor.geometry
-    spacing = (
-        (pixel_spacing_mm, pixel_spacing_mm) if pixel_spacing_mm else radiograph.pixel_spacing_mm
-    )
-    image = radiograph.image
-    if intensity is None:
-        eight_bit = image.min() >= 0 and image.max() <= 255 and np.all(image == np.round(image))
-        intensity = "keep" if eight_bit and spacing is None else "percentile"
-    xray = dataclasses.replace(geometry.xray, size=predictor.view_size, intensity=intensity)
-    if xray.mode == "paper":
-        return preprocess(image, xray)
-    field = geometry.prepare.field_mm if spacing is not None else None
-    try:
-        return preprocess(image, xray, spacing, field, geometry.magnification)
-    except InputError as exc:
-        raise InputError(radiograph.source, exc.expected, exc.found) from None
 
 
 @dataclass(frozen=True)
@@ -89,6 +63,8 @@ class ReconstructionResult:
     mesh_watertight: bool | None = None
     metrics: dict[str, float] | None = None
     measures: MeasuredFiles | None = None
+    crops: Path | None = None
+    """inputs/crops.png: each real radiograph with the field cut from it."""
 
 
 def measure_reconstruction(
@@ -153,6 +129,8 @@ def reconstruct(
     device: str = "cpu",
     measure: bool = False,
     lowest_level: str | None = None,
+    centers: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None),
+    side_mm: float | None = None,
 ) -> ReconstructionResult:
     """Reconstruct a volume from two radiographs; returns what was written.
 
@@ -164,7 +142,10 @@ def reconstruct(
     origin of patient space), ``inputs/`` (the preprocessed views), ``reconstruction.png``, and
     with ``mesh`` ``bone.stl`` (mm); with ``truth`` also ``metrics.json``; with ``measure`` the
     clinical measures of the reconstruction in ``measures/`` (vertebrae found without labels,
-    named from ``lowest_level`` when given, e.g. 'L5').
+    named from ``lowest_level`` when given, e.g. 'L5'). A real radiograph (with a pixel
+    spacing) is cut to the model's field around its spine (``x2ct.inference.inputs``;
+    ``centers`` (row, col) per view and ``side_mm`` on the detector override the search), and
+    ``inputs/crops.png`` shows the cuts.
 
     Raises:
         InputError: for a bad radiograph or model; with ``measure``, when the reconstruction
@@ -181,10 +162,16 @@ def reconstruct(
     else:
         predictor = Predictor.from_model(model or "default", device)
         label = predictor.source
-    views = [
-        prepare_radiograph(read_radiograph(path), predictor, intensity, pixel_spacing_mm)
-        for path in (frontal, lateral)
-    ]
+    inputs = prepare_views(
+        read_radiograph(frontal),
+        read_radiograph(lateral),
+        predictor,
+        intensity=intensity,
+        pixel_spacing_mm=pixel_spacing_mm,
+        centers=centers,
+        side_mm=side_mm,
+    )
+    views = [view.image for view in inputs]
     ct01 = predictor.predict(views[0], views[1])
     voxel = predictor.voxel_mm or 1.0
     affine = model_frame_affine(predictor.size, voxel)
@@ -196,6 +183,9 @@ def reconstruct(
     for name, image in zip(("xray1_frontal.png", "xray2_lateral.png"), views, strict=True):
         with atomic_path(out_dir / "inputs" / name) as tmp:
             Image.fromarray(image).save(tmp, format="PNG")
+    crops = None
+    if any(view.crop is not None for view in inputs):
+        crops = Path(crops_figure(out_dir / "inputs" / "crops.png", inputs))
     level = predictor.config.evaluate.bone_hu if level is None else level
     hu = target_to_hu(ct01)
     mesh_path, watertight = None, None
@@ -241,4 +231,5 @@ def reconstruct(
         mesh_watertight=watertight,
         metrics=scores,
         measures=measured,
+        crops=crops,
     )

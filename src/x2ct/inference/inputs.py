@@ -1,0 +1,129 @@
+"""Radiographs -> the model's two input views, as the model's training views were made.
+
+Two kinds of input:
+- x2ct's own views (PNG from ``x2ct prepare``, no pixel spacing): they already show the
+  training field, so they are only resized (and rescaled unless 8-bit).
+- real radiographs with a pixel spacing (DICOM Imager Pixel Spacing / Pixel Spacing, or
+  ``pixel_spacing_mm``): the exposed field inside the collimation is found, the spine located,
+  and the model's square field (``prepare.field_mm`` x magnification on the detector, or
+  ``side_mm``) cut around it (``x2ct.xray.field``); the two views are checked to be a frontal
+  and a lateral view of one spine. Grey levels are rescaled from the exposed field's 0.5-99.5 %
+  percentiles; the collimated bands become black, as the space around the body in training.
+
+Views are (S, S) uint8 with S the model's view size; ``crop`` records what was cut where.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from x2ct.errors import InputError
+from x2ct.inference.predictor import Predictor
+from x2ct.io import Radiograph
+from x2ct.xray import preprocess
+from x2ct.xray.field import FieldChoice, check_pair, choose_field
+from x2ct.xray.preprocessing import crop_field, resize_square
+
+
+@dataclass(frozen=True)
+class InputView:
+    """One model input: ``image`` (S, S) uint8, and for a real radiograph the field chosen on
+    it (``crop``, original pixels) with its pixel size in mm."""
+
+    image: np.ndarray
+    source: str
+    original: np.ndarray
+    crop: FieldChoice | None = None
+    pixel_mm: float | None = None
+
+
+def _spacing(radiograph: Radiograph, override: float | None) -> tuple[float, float] | None:
+    if override is not None:
+        if not override > 0:
+            raise InputError("pixel_spacing_mm", "a positive pixel size in mm", repr(override))
+        return (override, override)
+    return radiograph.pixel_spacing_mm
+
+
+def _scaled_field(image: np.ndarray, choice: FieldChoice) -> np.ndarray:
+    """0-255 from the exposed field's 0.5-99.5 % percentiles; collimated bands black."""
+    r0, r1, c0, c1 = choice.box
+    exposed = image[r0:r1, c0:c1]
+    lo, hi = np.percentile(exposed, [0.5, 99.5])
+    scaled = np.clip((image - lo) / max(float(hi - lo), 1e-6), 0.0, 1.0) * 255.0
+    out = np.zeros_like(scaled)
+    out[r0:r1, c0:c1] = scaled[r0:r1, c0:c1]
+    return out
+
+
+def prepare_views(
+    frontal: Radiograph,
+    lateral: Radiograph,
+    predictor: Predictor,
+    *,
+    intensity: str | None = None,
+    pixel_spacing_mm: float | None = None,
+    centers: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None),
+    side_mm: float | None = None,
+) -> tuple[InputView, InputView]:
+    """The frontal and lateral model inputs (see the module docstring).
+
+    ``centers``: (row, col) of the field's centre in each original image (pixels), found when
+    None; ``side_mm``: the square's side on the detector in mm (default: the model's field
+    times its magnification). Raises InputError (one line, naming the file) for a pair that
+    cannot be used.
+    """
+    radiographs = (frontal, lateral)
+    if frontal.image.shape == lateral.image.shape and np.array_equal(frontal.image, lateral.image):
+        raise InputError(lateral.source, "two different radiographs", "the frontal image again")
+    sources = tuple(
+        r.source or name for r, name in zip(radiographs, ("frontal", "lateral"), strict=True)
+    )
+    spacings = [_spacing(r, pixel_spacing_mm) for r in radiographs]
+    geometry = predictor.geometry
+    xray = dataclasses.replace(geometry.xray, size=predictor.view_size)
+    wants_field = side_mm is not None or any(c is not None for c in centers)
+    if xray.mode == "paper" or (all(s is None for s in spacings) and not wants_field):
+        return tuple(  # type: ignore[return-value]
+            InputView(_own_view(r, xray, intensity), src, r.image)
+            for r, src in zip(radiographs, sources, strict=True)
+        )
+    for spacing, source in zip(spacings, sources, strict=True):
+        if spacing is None:
+            raise InputError(
+                source, "a pixel spacing (DICOM tag or --pixel-spacing) to place the field", "none"
+            )
+    side = side_mm if side_mm is not None else geometry.prepare.field_mm * geometry.magnification
+    choices, pixels = [], []
+    for r, spacing, center, source, view in zip(
+        radiographs, spacings, centers, sources, ("frontal", "lateral"), strict=True
+    ):
+        pixel = float(np.mean(spacing))
+        try:
+            choice = choose_field(r.image, pixel_mm=pixel, side_mm=side, view=view, center=center)
+            choices.append(choice)
+        except InputError as exc:
+            raise InputError(source, exc.expected, exc.found) from None
+        pixels.append(pixel)
+    check_pair(choices[0], choices[1], frontal_mm=pixels[0], lateral_mm=pixels[1], sources=sources)
+    views = []
+    for r, choice, pixel, source in zip(radiographs, choices, pixels, sources, strict=True):
+        grey = _scaled_field(r.image.astype(np.float64), choice)
+        cut = crop_field(grey, choice.center, choice.side, 0.0)
+        views.append(InputView(resize_square(cut, xray.size), source, r.image, choice, pixel))
+    return views[0], views[1]
+
+
+def _own_view(radiograph: Radiograph, xray, intensity: str | None) -> np.ndarray:
+    """An x2ct-made view (the training field already): resized, rescaled unless 8-bit."""
+    image = radiograph.image
+    if intensity is None:
+        eight_bit = image.min() >= 0 and image.max() <= 255 and np.all(image == np.round(image))
+        intensity = "keep" if eight_bit else "percentile"
+    try:
+        return preprocess(image, dataclasses.replace(xray, intensity=intensity))
+    except InputError as exc:
+        raise InputError(radiograph.source, exc.expected, exc.found) from None
