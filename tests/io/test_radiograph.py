@@ -81,6 +81,37 @@ def test_dicom_pixel_spacing_preferred(tmp_path, radiograph_writer):
     assert read_radiograph(path).pixel_spacing_mm == pytest.approx((0.2, 0.25))
 
 
+def test_dicom_spacing_on_the_detector_plane(tmp_path, radiograph_writer):
+    """Imager Pixel Spacing wins; a calibrated Pixel Spacing is multiplied by the magnification."""
+    import pydicom
+
+    path = radiograph_writer(tmp_path / "both.dcm", bone_image(10, 1), spacing=(0.15, 0.15))
+    ds = pydicom.dcmread(path)
+    ds.PixelSpacing = [0.125, 0.125]
+    ds.save_as(path)
+    assert read_radiograph(path).pixel_spacing_mm == pytest.approx((0.15, 0.15))
+    path = radiograph_writer(
+        tmp_path / "cal.dcm", bone_image(10, 1), spacing_keyword="PixelSpacing", spacing=(0.1, 0.1)
+    )
+    ds = pydicom.dcmread(path)
+    ds.EstimatedRadiographicMagnificationFactor = 1.2
+    ds.save_as(path)
+    radiograph = read_radiograph(path)
+    assert radiograph.pixel_spacing_mm == pytest.approx((0.12, 0.12))
+    assert radiograph.metadata["spacing_source"] == "PixelSpacing x magnification"
+
+
+def test_inverse_presentation_lut_makes_bone_bright(tmp_path, radiograph_writer):
+    import pydicom
+
+    path = radiograph_writer(tmp_path / "inv.dcm", bone_image(300, 3500), bits=12)
+    ds = pydicom.dcmread(path)
+    ds.PresentationLUTShape = "INVERSE"
+    ds.save_as(path)
+    radiograph = read_radiograph(path)
+    assert bone_is_bright(radiograph.image) and radiograph.metadata["presentation_lut"] == "INVERSE"
+
+
 def test_dicom_without_suffix_detected_by_content(tmp_path, radiograph_writer):
     path = radiograph_writer(tmp_path / "IMG0001", bone_image(10, 1))
     assert read_radiograph(path).image.shape == (32, 24)

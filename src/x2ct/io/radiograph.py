@@ -1,8 +1,10 @@
 """Plain radiographs: PNG / JPEG / TIFF (8 or 16 bit, grey or colour) and DICOM CR / DX / DR.
 
 Whatever the source, the result is a single-frame float32 image in which bone is bright, as on a
-radiograph read on a light box: DICOM MONOCHROME1 (where bright means *low* values) is inverted,
-and the modality rescale (slope, intercept) is applied first.
+radiograph read on a light box: DICOM MONOCHROME1 (where bright means *low* values) or an
+INVERSE presentation LUT is inverted, and the modality rescale (slope, intercept) is applied
+first. The pixel size is that of the detector plane (Imager Pixel Spacing, or Pixel Spacing
+times the Estimated Radiographic Magnification Factor when the file gives one).
 """
 
 from __future__ import annotations
@@ -67,14 +69,32 @@ def _read_bitmap(path: Path) -> Radiograph:
     return Radiograph(_check_image(image, path), None, str(path), {"mode": mode})
 
 
-def _spacing(ds) -> tuple[float, float] | None:
-    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
-        value = getattr(ds, keyword, None)
-        if value is not None and len(value) == 2:
-            spacing = (float(value[0]), float(value[1]))
-            if all(s > 0 for s in spacing):
-                return spacing
-    return None
+def _pair(ds, keyword: str) -> tuple[float, float] | None:
+    value = getattr(ds, keyword, None)
+    if value is None or len(value) != 2:
+        return None
+    pair = (float(value[0]), float(value[1]))
+    return pair if all(v > 0 for v in pair) else None
+
+
+def _spacing(ds) -> tuple[tuple[float, float] | None, str]:
+    """Pixel size on the detector plane (row, col) mm and where it came from.
+
+    Imager Pixel Spacing (0018,1164) is at the detector: taken as is. Pixel Spacing (0028,0030)
+    of a projection radiograph may be calibrated to the patient; with an Estimated Radiographic
+    Magnification Factor (0018,1114) it is multiplied back to the detector plane, else it is
+    taken as the detector's (as CR systems write it).
+    """
+    imager = _pair(ds, "ImagerPixelSpacing")
+    if imager is not None:
+        return imager, "ImagerPixelSpacing"
+    pixel = _pair(ds, "PixelSpacing")
+    if pixel is None:
+        return None, "none"
+    factor = getattr(ds, "EstimatedRadiographicMagnificationFactor", None)
+    if factor is not None and float(factor) > 0:
+        return (pixel[0] * float(factor), pixel[1] * float(factor)), "PixelSpacing x magnification"
+    return pixel, "PixelSpacing"
 
 
 def _read_dicom(path: Path) -> Radiograph:
@@ -103,20 +123,25 @@ def _read_dicom(path: Path) -> Radiograph:
         stored = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     image = _check_image(np.asarray(apply_modality_lut(stored, ds), dtype=np.float64), path)
     photometric = str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2"))
-    if photometric == "MONOCHROME1":
-        # Low values are bright in MONOCHROME1: mirror within the representable range so that
-        # the output keeps the file's scale with bone bright.
+    inverse = str(getattr(ds, "PresentationLUTShape", "IDENTITY")).upper() == "INVERSE"
+    if (photometric == "MONOCHROME1") != inverse:
+        # Low values are bright in MONOCHROME1 (or MONOCHROME2 with an INVERSE presentation
+        # LUT; the two together cancel): mirror within the representable range so that the
+        # output keeps the file's scale with bone bright.
         bits = int(getattr(ds, "BitsStored", 16) or 16)
         signed = int(getattr(ds, "PixelRepresentation", 0) or 0) == 1
         lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
         bounds = apply_modality_lut(np.array([lo, hi]), ds).astype(np.float64)
         image = (bounds.min() + bounds.max() - image).astype(np.float32)
+    spacing, spacing_source = _spacing(ds)
     metadata = {
         "modality": str(getattr(ds, "Modality", "")),
         "view_position": str(getattr(ds, "ViewPosition", "")),
         "photometric": photometric,
+        "presentation_lut": "INVERSE" if inverse else "IDENTITY",
+        "spacing_source": spacing_source,
     }
-    return Radiograph(image, _spacing(ds), str(path), metadata)
+    return Radiograph(image, spacing, str(path), metadata)
 
 
 def read_radiograph(path: str | Path) -> Radiograph:
