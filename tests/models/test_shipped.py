@@ -65,15 +65,17 @@ def reproduce(tmp_path, name: str, n: int) -> tuple[dict, dict]:
     return card, dice
 
 
-def test_card_bone_dice_reproduces_on_the_first_holdout_phantoms(tmp_path):
-    card, dice = reproduce(tmp_path, "default", 3)
+@pytest.mark.parametrize("name", shipped_names())
+def test_card_bone_dice_reproduces_on_the_first_holdout_phantoms(tmp_path, name):
+    card, dice = reproduce(tmp_path, name, 3)
     for case, value in dice.items():
         assert value == pytest.approx(card["per_case_bone_Dice"][case], abs=TOLERANCE), case
 
 
 @pytest.mark.slow
-def test_card_bone_dice_reproduces_on_the_whole_holdout_set(tmp_path):
-    card = read_card(resolve_model("default"))["holdout"]
-    _, dice = reproduce(tmp_path, "default", card["cases"])
+@pytest.mark.parametrize("name", shipped_names())
+def test_card_bone_dice_reproduces_on_the_whole_holdout_set(tmp_path, name):
+    card = read_card(resolve_model(name))["holdout"]
+    _, dice = reproduce(tmp_path, name, card["cases"])
     mean = float(np.mean(list(dice.values())))
     assert mean == pytest.approx(card["metrics"]["Dice"], abs=TOLERANCE)
