@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.x2ct-installed
 
-.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu
+.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -51,6 +51,16 @@ train-spine-cpu: setup
 	$(BIN)/x2ct train $(SPINE_WORK)/data --config spine-cpu --out $(SPINE_WORK)/run --resume
 	@test -d $(SPINE_WORK)/model || $(BIN)/x2ct models export $(SPINE_WORK)/run --name spine-cpu --out $(SPINE_WORK)/model
 	$(BIN)/python benchmarks/holdout.py --model $(SPINE_WORK)/model --train-data $(SPINE_WORK)/data --out $(SPINE_WORK)/holdout --write-card
+
+# Reproduces the shipped model spine-cpu-realistic: the same 500 phantoms, prepared as
+# radiograph-like views (polyenergetic, noisy, processed), trained with view perturbations.
+REAL_WORK ?= models-work/spine-cpu-realistic
+train-spine-cpu-realistic: setup
+	$(BIN)/x2ct phantoms --n 500 --seed 1000 --workers 2 --config spine-cpu --out $(REAL_WORK)/phantoms
+	$(BIN)/x2ct prepare $(REAL_WORK)/phantoms $(REAL_WORK)/data --config spine-cpu-realistic --split 0.95 --workers 2
+	$(BIN)/x2ct train $(REAL_WORK)/data --config spine-cpu-realistic --out $(REAL_WORK)/run --resume
+	@test -d $(REAL_WORK)/model || $(BIN)/x2ct models export $(REAL_WORK)/run --name spine-cpu-realistic --out $(REAL_WORK)/model
+	$(BIN)/python benchmarks/holdout.py --model $(REAL_WORK)/model --train-data $(REAL_WORK)/data --out $(REAL_WORK)/holdout --write-card
 
 clean-venv:
 	rm -rf $(VENV)

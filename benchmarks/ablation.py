@@ -98,10 +98,11 @@ def draw(results: dict[str, dict], path: Path) -> None:
             steps = [p["step"] for p in leveled]
             ax_levels.plot(steps, [p["level_Dice"] for p in leveled], "o-", label=name)
     ax.set_ylabel("validation bone Dice (>= 200 HU)")
-    ax_levels.set_ylabel("validation level Dice (mean over true levels)")
-    for axis in (ax, ax_levels):
+    ax_levels.set_ylabel("validation level Dice (arms that recorded it)")
+    levels = [p.get("level_Dice", 0.0) for arm in results.values() for p in arm["curve"]]
+    for axis, top in ((ax, 1.0), (ax_levels, max(0.2, 1.2 * max(levels, default=0.0)))):
         axis.set_xlabel("training step (batch 2)")
-        axis.set_ylim(0.0, 1.0)
+        axis.set_ylim(0.0, top)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     fig.suptitle("SpineNet spine-cpu, one setting changed per arm")
