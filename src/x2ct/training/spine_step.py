@@ -17,9 +17,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from x2ct.losses import LossWeights, discriminator_loss, lsgan_loss
+from x2ct.losses import LossWeights, lsgan_loss
 from x2ct.models.spine.loss import SPINE_LOSS_KEYS, SpineLossWeights, spine_loss
-from x2ct.training.step import autocast_factory, set_requires_grad
+from x2ct.training.step import autocast_factory, discriminator_step, set_requires_grad
 
 SPINE_STEP_KEYS = (*SPINE_LOSS_KEYS, "gan", "loss_d")
 """Per-step losses of the spine family: the spine loss's parts, then the generator's weighted
@@ -104,18 +104,7 @@ class SpineStep:
         self.scaler.scale(loss).backward()
         self.scaler.step(self.opt_g)
         if adversarial:
-            set_requires_grad(self.d_module, True)
-            n = ct.shape[0]
-            with self.autocast():
-                logits = self.discriminator(
-                    torch.cat([ct, heads["ct"].detach().to(ct.dtype)]),
-                    torch.cat([c1, c1]),
-                    torch.cat([c2, c2]),
-                )
-            loss_d, _ = discriminator_loss(logits[:n], logits[n:], self.gan_weights)
-            self.opt_d.zero_grad(set_to_none=True)
-            self.scaler.scale(loss_d).backward()
-            self.scaler.step(self.opt_d)
+            loss_d, _ = discriminator_step(self, ct, heads["ct"], c1, c2, self.gan_weights)
         self.scaler.update()
         values = [loss, *(parts[key] for key in SPINE_LOSS_KEYS[1:]), gan, loss_d]
         return torch.stack([v.detach().float() for v in values])

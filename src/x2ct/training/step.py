@@ -64,6 +64,36 @@ def set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
         parameter.requires_grad_(flag)
 
 
+def discriminator_step(
+    step: Any,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    x1: torch.Tensor,
+    x2: torch.Tensor,
+    weights: LossWeights,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One step of the conditional PatchGAN on real and (detached) predicted volumes.
+
+    ``step`` carries ``discriminator`` (possibly DDP), ``d_module``, ``opt_d``, ``scaler`` and
+    ``autocast``. Real and fake go through the discriminator as one batch of 2N (InstanceNorm
+    has no batch coupling, so the logits equal two separate passes). The scaler is updated by
+    the caller, once per step. Returns the discriminator loss and its parts.
+    """
+    set_requires_grad(step.d_module, True)
+    n = real.shape[0]
+    with step.autocast():
+        logits = step.discriminator(
+            torch.cat([real, fake.detach().to(real.dtype)]),
+            torch.cat([x1, x1]),
+            torch.cat([x2, x2]),
+        )
+    loss_d, parts = discriminator_loss(logits[:n], logits[n:], weights)
+    step.opt_d.zero_grad(set_to_none=True)
+    step.scaler.scale(loss_d).backward()
+    step.scaler.step(step.opt_d)
+    return loss_d, parts
+
+
 class TrainStep:
     """Holds the networks, optimisers and AMP state; ``__call__(batch)`` does one step.
 
@@ -124,18 +154,7 @@ class TrainStep:
         zero = torch.zeros((), device=self.device)
         loss_d, d_parts = zero, {"d_real": zero, "d_fake": zero}
         if adversarial:
-            set_requires_grad(self.d_module, True)
-            n = real.shape[0]
-            with self.autocast():
-                logits = self.discriminator(
-                    torch.cat([real, fake.detach().to(real.dtype)]),
-                    torch.cat([x1, x1]),
-                    torch.cat([x2, x2]),
-                )
-            loss_d, d_parts = discriminator_loss(logits[:n], logits[n:], self.weights)
-            self.opt_d.zero_grad(set_to_none=True)
-            self.scaler.scale(loss_d).backward()
-            self.scaler.step(self.opt_d)
+            loss_d, d_parts = discriminator_step(self, real, fake, x1, x2, self.weights)
         self.scaler.update()
         values = [loss_g, g_parts["g_gan"], g_parts["g_mse"], g_parts["g_proj"], loss_d]
         values += [d_parts["d_real"], d_parts["d_fake"]]
