@@ -130,6 +130,25 @@ def test_cli_prepare_and_drr(small_dataset, tmp_path):
     np.testing.assert_array_equal(png, read_case(case_path(out, "case0")).xray1)
 
 
+def test_cli_drr_renders_the_noisy_processed_views_prepare_writes(small_dataset, tmp_path):
+    poly = ["drr.physics=poly", "drr.display=processed", "drr.detector_kerma_ugy=2.5"]
+    report = prepare_dataset(small_dataset, tmp_path / "data", small_config(*poly))
+    assert not report.failures
+    sets = [x for item in (*poly, "prepare.size=32", "prepare.field_mm=128", "xray.size=32")
+            for x in ("--set", item)]  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        ["drr", str(small_dataset / "volumes" / "case0.nii.gz"), "--labels",
+         str(small_dataset / "labels" / "case0_seg.nii.gz"), "--out", str(tmp_path / "drr"),
+         "--spine-labels", "ctspine1k", *sets],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+
+    png = np.asarray(Image.open(tmp_path / "drr" / "case0_xray1_frontal.png"))
+    np.testing.assert_array_equal(png, read_case(case_path(tmp_path / "data", "case0")).xray1)
+
+
 def test_polyenergetic_processed_views_with_noise_are_reproducible(small_dataset, tmp_path):
     """drr.physics poly with quantum noise and the DR display: the same case gives the same
     views when prepared again, and different cases get different noise."""

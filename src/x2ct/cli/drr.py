@@ -34,13 +34,13 @@ def drr(
 
     from x2ct.atomic import atomic_path
     from x2ct.cli.prepare import load_with_overrides
-    from x2ct.drr import to_uint8
+    from x2ct.drr.radiograph import display
     from x2ct.io import read_volume
     from x2ct.prepare.case import SpineSelection, load_pair, place_spine
     from x2ct.prepare.crop import crop
     from x2ct.prepare.labels import resolve
     from x2ct.prepare.layout import CaseSource
-    from x2ct.prepare.views import render_detector
+    from x2ct.prepare.views import noise_seed, render_detector
     from x2ct.xray import preprocess
 
     settings = load_with_overrides(
@@ -61,8 +61,9 @@ def drr(
         volume = read_volume(ct)
         extents = np.array(volume.shape) * np.array(volume.spacing)
         center, field_mm = volume.center_world(), float(extents.max())
-    line_integrals, info = render_detector(volume, center, field_mm, settings)
-    detector = to_uint8(line_integrals, settings.drr)
+    seed = noise_seed(settings.prepare.seed, name)
+    line_integrals, info = render_detector(volume, center, field_mm, settings, seed=seed)
+    detector = display(line_integrals, settings.drr, pixel_mm=info["detector_spacing_mm"])
     out.mkdir(parents=True, exist_ok=True)
     images = {
         f"{name}_frontal_detector.png": detector[0],

@@ -12,7 +12,6 @@ Steps (section 2.2 of the seed paper, with its geometric bugs fixed):
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -213,7 +212,7 @@ def prepare_case(
 
     Raises InputError / MissingFileError (one line, naming the file) for a bad case.
     """
-    from x2ct.prepare.views import render_views
+    from x2ct.prepare.views import noise_seed, render_views
 
     started = time.perf_counter()
     clock = _StageClock()
@@ -233,7 +232,7 @@ def prepare_case(
     drr_source = crop(ct, crop_box) if prep.mode == "paper" else ct
     clock.lap("resample")
     try:
-        seed = zlib.crc32(f"{prep.seed}:{source.name}".encode())  # noise differs per case
+        seed = noise_seed(prep.seed, source.name)
         xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config, seed=seed)
     except InputError as exc:
         if exc.source is not None:

@@ -10,6 +10,7 @@ goes through the seed's threshold / contour / crop / pad / resize steps.
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,12 @@ from x2ct.prepare.crop import shifted_affine
 from x2ct.prepare.resample import area_downsample, pool_factors
 from x2ct.volume import Volume
 from x2ct.xray import preprocess
+
+
+def noise_seed(prepare_seed: int, case_name: str) -> int:
+    """Seed of a case's quantum noise: fixed by the split seed and the case name, so a case's
+    views are the same whenever and wherever it is rendered, and differ between cases."""
+    return zlib.crc32(f"{prepare_seed}:{case_name}".encode())
 
 
 def detector_pixels(config: ProjectConfig) -> int:
