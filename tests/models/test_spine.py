@@ -204,7 +204,7 @@ def test_level_dice_equals_the_one_hot_formula_in_float64():
     assert float(level_dice_loss(p, target)) == pytest.approx(float(expected), rel=1e-12)
 
 
-@pytest.mark.parametrize("preset", ["spine-cpu", "spine-gpu"])
+@pytest.mark.parametrize("preset", ["spine-cpu", "spine-cpu-realistic", "spine-gpu"])
 def test_spine_presets_build_and_run(preset):
     from x2ct.config import load_config
 
