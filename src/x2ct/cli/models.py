@@ -34,9 +34,11 @@ def models(ctx: typer.Context) -> None:
         card = info.card
         settings = read_data_settings(info.folder) or {}
         prep, drr = settings.get("prepare", {}), settings.get("drr", {})
+        physics = "polyenergetic" if drr.get("physics") == "poly" else "monoenergetic"
+        display = "processed" if drr.get("display") == "processed" else "fixed window"
         data = (
             f"{prep.get('size', '?')}^3 over {prep.get('field_mm', '?')} mm, "
-            f"{drr.get('geometry', '?')} beam, {prep.get('mode', '?')}"
+            f"{drr.get('geometry', '?')} beam, {prep.get('mode', '?')}, {physics} DRRs, {display}"
         )
         holdout = card.get("holdout", {})
         metrics = holdout.get("metrics", {})
