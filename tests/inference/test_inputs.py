@@ -13,7 +13,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from x2ct.errors import InputError
 from x2ct.inference.inputs import prepare_views
 from x2ct.inference.predictor import Predictor
-from x2ct.io import read_radiograph
+from x2ct.io import Radiograph, read_radiograph
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "xray"))
 from test_field import film  # the synthetic films of the field tests
@@ -103,6 +103,6 @@ def test_bad_pairs_are_one_clear_line(pair, predictor, tmp_path):
     Image.fromarray(np.full((64, 64), 100, np.uint8)).save(png)
     with pytest.raises(InputError, match="pixel spacing"):
         prepare_views(
-            read_radiograph(png), read_radiograph(png).__class__(np.eye(64) * 50, None, "b.png"),
+            read_radiograph(png), Radiograph(np.eye(64) * 50, None, "b.png"),
             predictor, side_mm=300.0,
         )  # fmt: skip

@@ -302,3 +302,13 @@ def test_adversarial_spine_step_adds_the_lsgan_term_and_steps_the_discriminator(
     assert any(not torch.equal(a, b) for a, b in zip(before, disc.parameters(), strict=True))
     assert c1.shape == (1, 1, 16, 16)
     assert float(c1.mean()) == pytest.approx(float(batch["xray1"].mean()), rel=1e-5)
+
+
+@pytest.mark.parametrize("head", ["classes", "ordinal"])
+def test_one_pass_gives_the_forward_volume_and_the_label_map(head):
+    net = SpineNet(spine_config(spine_level_head=head), LiftGeometry(field_mm=320.0)).eval()
+    x1, x2 = torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        volume, labels = net.volume_and_labels(x1, x2)
+        assert torch.equal(volume, net(x1, x2))
+        assert torch.equal(labels, net.label_map(x1, x2))

@@ -30,6 +30,10 @@ AIR_MAX_HU = -800.0
 """DeepDRR's threshold between air and soft tissue."""
 BONE_MIN_HU = 350.0
 """DeepDRR's threshold between soft tissue and bone."""
+DENSITY_SLOPES = (0.001029, 0.0005886)
+"""g/cm^3 per HU of DeepDRR's density fit below and above 0 HU."""
+DENSITY_AT_0_HU = 1.030
+"""g/cm^3 at 0 HU in that fit."""
 MIXING_HU = 50.0
 """Half width of the linear ramp at each threshold: a voxel of 350 HU is half soft tissue, half
 bone; one of 400 HU is bone. Chosen as a few times the noise of a clinical CT (10-20 HU)."""
@@ -90,11 +94,21 @@ def attenuation_table(energies_kev: Any, materials: tuple[Material, ...] = MATER
 
 
 def hu_to_density(hu: Any) -> Any:
-    """Mass density in g/cm^3 from HU (DeepDRR's fit); numpy or torch in, same kind out."""
-    low, high = 0.001029 * hu + 1.030, 0.0005886 * hu + 1.030
-    if isinstance(low, torch.Tensor):
-        return torch.minimum(low, high).clamp(min=0.0)
-    return np.maximum(np.minimum(low, high), 0.0)
+    """Mass density in g/cm^3 from HU (DeepDRR's fit); numpy or torch in, same kind out.
+
+    max(min(a HU + c, b HU + c), 0) is written as the line of the HU's sign (a < 0 HU, b above),
+    which is the same and costs one full-size array instead of three (CTs are large).
+    """
+    low, high = DENSITY_SLOPES
+    if isinstance(hu, torch.Tensor):
+        return torch.where(hu < 0, hu * low, hu * high).add_(DENSITY_AT_0_HU).clamp_(min=0.0)
+    hu = np.asarray(hu)
+    return np.maximum(np.where(hu < 0, hu * low, hu * high) + DENSITY_AT_0_HU, 0.0)
+
+
+def bone_fraction(hu: Any) -> Any:
+    """Share of bone in each voxel: the ramp around BONE_MIN_HU (numpy or torch)."""
+    return _ramp(hu, BONE_MIN_HU)
 
 
 def _ramp(hu: Any, threshold: float) -> Any:
@@ -108,5 +122,5 @@ def _ramp(hu: Any, threshold: float) -> Any:
 def material_fractions(hu: Any) -> tuple[Any, Any, Any]:
     """(air, soft tissue, bone) fractions of each voxel, summing to 1 (same shape as ``hu``)."""
     above_air = _ramp(hu, AIR_MAX_HU)
-    bone = _ramp(hu, BONE_MIN_HU)
+    bone = bone_fraction(hu)
     return 1.0 - above_air, above_air - bone, bone

@@ -25,10 +25,9 @@ import torch
 from x2ct.drr.geometry import ConeBeam, ParallelBeam
 from x2ct.drr.materials import (
     BONE,
-    BONE_MIN_HU,
-    MIXING_HU,
     SOFT_TISSUE,
     attenuation_table,
+    bone_fraction,
     hu_to_density,
     material_fractions,
 )
@@ -57,11 +56,10 @@ def density_volumes(hu: torch.Tensor) -> torch.Tensor:
     """(N, 1, D, H, W) HU -> (N, 2, D, H, W) g/cm^3: [all matter, bone].
 
     The first channel is the whole density (DeepDRR's fit), the second its bone part
-    (density x bone fraction); matter that is not bone is the difference. Written as a few
-    in-place steps because these volumes are as large as the CT (fresh memory is slow).
+    (density x bone fraction); matter that is not bone is the difference.
     """
-    density = torch.where(hu < 0, hu * 0.001029, hu * 0.0005886).add_(1.030).clamp_(min=0.0)
-    bone = (hu - BONE_MIN_HU).div_(2.0 * MIXING_HU).add_(0.5).clamp_(0.0, 1.0).mul_(density)
+    density = hu_to_density(hu)
+    bone = bone_fraction(hu).mul_(density)
     return torch.cat([density, bone], dim=1)
 
 

@@ -52,16 +52,14 @@ def views(volume: np.ndarray) -> list[np.ndarray]:
     ]
 
 
-def case_level_dice(
-    generator: torch.nn.Module, x1: torch.Tensor, x2: torch.Tensor, labels: torch.Tensor
-) -> float:
-    """Mean Dice over the true levels of the predicted label map (each level's largest piece,
-    as reconstructions use it) against the (S, S, S) true ids; 1.0 when the truth has none."""
+def case_level_dice(predicted: torch.Tensor, labels: torch.Tensor) -> float:
+    """Mean Dice over the true levels of the predicted (S, S, S) label map (each level's
+    largest piece, as reconstructions use it) against the (S, S, S) true ids; 1.0 when the
+    truth has none."""
     from x2ct.metrics.shape import level_dice
     from x2ct.models.spine.labels import largest_components
 
-    predicted = largest_components(generator.label_map(x1, x2)[0].cpu().numpy())
-    scores = level_dice(labels.cpu().numpy(), predicted)
+    scores = level_dice(labels.cpu().numpy(), largest_components(predicted.cpu().numpy()))
     return float(np.mean(list(scores.values()))) if scores else 1.0
 
 
@@ -99,13 +97,17 @@ def validate(
             item = dataset[index]
             x1 = item["xray1"][None].to(ctx.device)
             x2 = item["xray2"][None].to(ctx.device)
+            with_labels = hasattr(generator, "volume_and_labels") and "labels" in item
             with autocast():
-                out = generator(x1, x2)
+                if with_labels:  # one pass gives the volume and the labels
+                    out, labels = generator.volume_and_labels(x1, x2)
+                else:
+                    out = generator(x1, x2)
             fake = out.float().clamp(0.0, 1.0)[0, 0].cpu().numpy()
             real = item["ct"][0].numpy()
             metrics = case_metrics(real, fake)
-            if hasattr(generator, "label_map") and "labels" in item:
-                metrics["level_Dice"] = case_level_dice(generator, x1, x2, item["labels"])
+            if with_labels:
+                metrics["level_Dice"] = case_level_dice(labels[0], item["labels"])
             rows.append((index, metrics))
             if index < image_cases:
                 images.append(

@@ -19,17 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def _blur(image: torch.Tensor, sigma_px: float) -> torch.Tensor:
-    if sigma_px <= 0:
-        return image
-    radius = max(1, math.ceil(3 * sigma_px))
-    x = torch.arange(-radius, radius + 1, dtype=image.dtype)
-    kernel = torch.exp(-0.5 * (x / sigma_px) ** 2)
-    kernel = kernel / kernel.sum()
-    flat = F.pad(image[None, None], (radius,) * 4, mode="replicate")
-    flat = F.conv2d(flat, kernel.view(1, 1, 1, -1))
-    return F.conv2d(flat, kernel.view(1, 1, -1, 1))[0, 0]
+from x2ct.drr.detector import gaussian_blur
 
 
 def gamma(image: torch.Tensor, strength: float, rng: np.random.Generator) -> torch.Tensor:
@@ -55,12 +45,12 @@ def noise(image: torch.Tensor, strength: float, rng: np.random.Generator) -> tor
 
 def sharpen(image: torch.Tensor, strength: float, rng: np.random.Generator) -> torch.Tensor:
     """Unsharp masking of up to gain 1.5 at a 2-pixel scale (a vendor's edge enhancement)."""
-    return (image + 1.5 * strength * (image - _blur(image, 2.0))).clamp(0, 1)
+    return (image + 1.5 * strength * (image - gaussian_blur(image, 2.0))).clamp(0, 1)
 
 
 def blur(image: torch.Tensor, strength: float, rng: np.random.Generator) -> torch.Tensor:
     """Gaussian blur of up to 1.5 pixels (focal spot, motion, a softer detector)."""
-    return _blur(image, 1.5 * strength).clamp(0, 1)
+    return gaussian_blur(image, 1.5 * strength).clamp(0, 1)
 
 
 def collimation(image: torch.Tensor, strength: float, rng: np.random.Generator) -> torch.Tensor:

@@ -224,8 +224,10 @@ class SpineNet(nn.Module):
         self, xray1: torch.Tensor, xray2: torch.Tensor, heads: bool = False
     ) -> torch.Tensor | dict[str, torch.Tensor]:
         out = self.heads(xray1, xray2)
-        if heads:
-            return out
+        return out if heads else self.volume_of(out)
+
+    def volume_of(self, out: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The HU volume ``forward`` returns, from the raw heads."""
         if self.cfg.bone_consistent:
             return self.consistent_ct(out["ct"], out["bone"])
         return out["ct"]
@@ -235,7 +237,18 @@ class SpineNet(nn.Module):
         """(N, S, S, S) int64 vertebra labels (common ids, 0 = background): the argmax of the
         level logits, or for the ordinal head the rounded index (1..classes-1) where the
         vertebra logit is positive."""
+        return self.labels_of(self.heads(xray1, xray2))
+
+    @torch.no_grad()
+    def volume_and_labels(
+        self, xray1: torch.Tensor, xray2: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``forward``'s HU volume (N, 1, S, S, S) and ``label_map``'s labels from one pass."""
         out = self.heads(xray1, xray2)
+        return self.volume_of(out), self.labels_of(out)
+
+    def labels_of(self, out: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(N, S, S, S) int64 labels from the raw heads (see ``label_map``)."""
         if not self.ordinal:
             return out["levels"].argmax(dim=1)
         index = out["level_index"][:, 0].round().clamp(1, self.cfg.spine_classes - 1).long()
