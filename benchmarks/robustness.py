@@ -23,13 +23,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from holdout import holdout_set  # benchmarks/holdout.py: the same phantoms, prepared alike
 from x2ct.atomic import write_text
-from x2ct.config.phantoms import PhantomConfig
 from x2ct.data.dataset import CaseDataset
-from x2ct.inference.predictor import Predictor, model_data_config
+from x2ct.inference.predictor import Predictor
 from x2ct.models.folder import resolve_model
-from x2ct.phantoms.writer import run_batch
-from x2ct.prepare.pipeline import prepare_dataset
 from x2ct.training.validation import case_metrics
 from x2ct.xray.perturb import KINDS, perturb
 
@@ -39,15 +37,10 @@ TARGET_DROP = 0.03
 
 
 def holdout(work: Path, model: str, n: int, seed: int) -> Path:
-    """Phantoms of the defaults with base seed ``seed``, prepared for ``model``."""
-    run_batch(work / "phantoms", n, seed, PhantomConfig(), 2)
-    data = work / "data"
-    report = prepare_dataset(work / "phantoms", data, model_data_config(model), workers=2)
-    if report.failures:
-        print(f"not prepared: {report.failures}")
-    names = sorted(report.done)
-    for split in ("train", "test"):  # every case is held out: list them all as test
-        (data / f"{split}.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    """``holdout.py``'s set for ``model``, every case listed as a test case."""
+    data = holdout_set(work, model, n, seed, workers=2)
+    names = sorted(p.name for p in data.iterdir() if (p / "ct_xray_data.h5").is_file())
+    (data / "test.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
     return data
 
 
