@@ -105,3 +105,32 @@ def test_cube_moves_within_its_slack_to_stay_inside_the_scan():
     # No slack (the spine needs the whole field): the cube stays centred on the spine.
     tight = cube_center_index(ct, box, np.array([80.0, 80.0, 80.0]), field_mm=80.0)
     np.testing.assert_allclose(tight, [19.5, 24.5, 24.5])
+
+
+def test_center_jitter_moves_the_cube_reproducibly_within_the_slack():
+    from x2ct.prepare.case import jitter_center
+
+    ct = Volume(np.zeros((200, 200, 200)), np.diag([2.0, 1.0, 1.0, 1.0]))
+    box = np.array([[80, 100], [90, 110], [90, 110]])  # 40 x 20 x 20 mm
+    needed = np.array([60.0, 40.0, 40.0])
+    start = np.array([89.5, 99.5, 99.5])
+    moves = np.array(
+        [jitter_center(start, ct, box, needed, 100.0, 15.0, seed) - start for seed in range(200)]
+    )
+    moves_mm = moves * np.array([2.0, 1.0, 1.0])
+    # Uniform within +-15 mm on every axis (the slack, 20-30 mm, does not bind) ...
+    assert np.abs(moves_mm).max() <= 15.0 + 1e-9
+    assert np.abs(moves_mm).max(axis=0).min() > 13.0
+    assert np.abs(moves_mm.mean(axis=0)).max() < 2.0
+    # ... fixed by the seed, and different between seeds.
+    again = jitter_center(start, ct, box, needed, 100.0, 15.0, 7)
+    np.testing.assert_array_equal(again, start + moves[7])
+    # A jitter larger than the slack stops where the spine box and margins touch the cube's edge.
+    wide = np.array(
+        [jitter_center(start, ct, box, needed, 100.0, 500.0, seed) for seed in range(50)]
+    )
+    slack_mm = (100.0 - needed) / 2.0
+    centre = (box[:, 0] + box[:, 1] - 1) / 2.0
+    reach_mm = np.abs(wide - centre) * np.array([2.0, 1.0, 1.0])
+    assert np.all(reach_mm <= slack_mm + 1e-9)
+    assert np.allclose(reach_mm.max(axis=0), slack_mm)

@@ -20,6 +20,13 @@ class PrepareConfig:
     spine box plus margins must fit in it. 320 mm holds a thoracolumbar run of about 8 levels."""
     margin_mm: float = 10.0
     """Margin added around the bounding box of the spine labels."""
+    center_jitter_mm: float = 0.0
+    """aligned mode, for training sets: move each case's cube by up to this many mm along every
+    axis (uniform, fixed by ``seed`` and the case name), never so far that the spine box and its
+    margins leave the cube. A network that only ever saw the spine at the cube centre expects it
+    there; a radiograph's crop or a large scan puts it elsewhere (docs/quality.md, the real CT).
+    0 = the cube placed as usual. Models' data settings keep it, but ``x2ct prepare --model``
+    prepares new cases without it."""
     mask_outside_hu: float | None = None
     """If set, voxels farther than mask_dilation_mm from the spine labels get this HU in the
     cube and in the DRRs (the seed's 'focus on segmented vertebrae'); None keeps the anatomy."""

@@ -172,7 +172,8 @@ class Predictor:
 
 def model_data_config(model: str | Path) -> ProjectConfig:
     """The config of a shipped / exported model with its training data's ``prepare``, ``drr`` and
-    ``xray`` sections (``data_settings.json``), so new CTs are prepared as its data were."""
+    ``xray`` sections (``data_settings.json``), so new CTs are prepared as its data were
+    (without ``prepare.center_jitter_mm``, a training augmentation)."""
     from dataclasses import replace
 
     from x2ct.models.folder import read_data_settings, read_model_config, resolve_model
@@ -180,4 +181,6 @@ def model_data_config(model: str | Path) -> ProjectConfig:
     folder = resolve_model(model)
     config = read_model_config(folder)
     data = DataGeometry.from_settings(read_data_settings(folder), config)
-    return replace(config, prepare=data.prepare, drr=data.drr, xray=data.xray)
+    # The cube's jitter augmented the training set; new cases are placed as usual.
+    prepare = replace(data.prepare, center_jitter_mm=0.0)
+    return replace(config, prepare=prepare, drr=data.drr, xray=data.xray)

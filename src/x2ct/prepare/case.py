@@ -114,9 +114,18 @@ def mask_far_from_spine(ct: Volume, spine: np.ndarray, dilation_mm: float, hu: f
 
 
 def cube_geometry(
-    ct: Volume, spine_box: np.ndarray, crop_box: np.ndarray, prep: PrepareConfig, name: str
+    ct: Volume,
+    spine_box: np.ndarray,
+    crop_box: np.ndarray,
+    prep: PrepareConfig,
+    name: str,
+    *,
+    jitter_seed: int = 0,
 ):
-    """(cube affine, field of view in mm) for the configured mode; checks that the spine fits."""
+    """(cube affine, field of view in mm) for the configured mode; checks that the spine fits.
+
+    With ``prep.center_jitter_mm`` the aligned cube moves by a random offset drawn from
+    ``jitter_seed`` (see ``jitter_center``)."""
     if prep.mode == "paper":
         return paper_cube_affine(ct, crop_box, prep.size), None
     field_mm = prep.field_mm
@@ -130,7 +139,12 @@ def cube_geometry(
             f" ({prep.size} voxels of {field_mm / prep.size:.3g} mm)",
             f"{needed.max():.0f} mm along {axis}; use `prepare.field_mm` {wanted:g} (or a smaller `prepare.margin_mm`)",
         )
-    center = ct.voxel_to_world(cube_center_index(ct, spine_box, needed, field_mm))
+    index = cube_center_index(ct, spine_box, needed, field_mm)
+    if prep.center_jitter_mm > 0:
+        index = jitter_center(
+            index, ct, spine_box, needed, field_mm, prep.center_jitter_mm, jitter_seed
+        )
+    center = ct.voxel_to_world(index)
     return aligned_cube_affine(ct, center, prep.size, field_mm / prep.size), field_mm
 
 
@@ -156,6 +170,24 @@ def cube_center_index(
     return np.clip(best, box_center - slack, box_center + slack)
 
 
+def jitter_center(
+    index: np.ndarray,
+    ct: Volume,
+    spine_box: np.ndarray,
+    needed_mm: np.ndarray,
+    field_mm: float,
+    jitter_mm: float,
+    seed: int,
+) -> np.ndarray:
+    """Cube centre (d, h, w voxels of ``ct``) moved by a uniform offset of up to ``jitter_mm``
+    per axis, then clipped to the slack that keeps the spine box and its margins inside."""
+    spacing = np.asarray(ct.spacing)
+    box_center = (spine_box[:, 0] + spine_box[:, 1] - 1) / 2.0
+    slack = np.maximum(field_mm - needed_mm, 0.0) / 2.0 / spacing
+    offset_mm = np.random.default_rng([seed, 1]).uniform(-jitter_mm, jitter_mm, size=3)
+    return np.clip(index + offset_mm / spacing, box_center - slack, box_center + slack)
+
+
 @dataclass(frozen=True)
 class SpinePlacement:
     """Where the labelled spine is in a CT and where the cube and the views go.
@@ -177,9 +209,16 @@ class SpinePlacement:
 
 
 def place_spine(
-    ct: Volume, labels: Volume, spine: SpineSelection, prep: PrepareConfig, source: CaseSource
+    ct: Volume,
+    labels: Volume,
+    spine: SpineSelection,
+    prep: PrepareConfig,
+    source: CaseSource,
+    *,
+    jitter_seed: int = 0,
 ) -> SpinePlacement:
-    """Find the selected spine labels in ``labels`` and place the cube around them.
+    """Find the selected spine labels in ``labels`` and place the cube around them
+    (``jitter_seed``: the case's draw of ``prep.center_jitter_mm``).
 
     Raises InputError naming the label file when it holds no selected label, or the CT when the
     spine does not fit the aligned cube.
@@ -196,7 +235,9 @@ def place_spine(
         )
     spine_box = bounding_box(spine_mask)
     crop_box = expand_box(spine_box, prep.margin_mm, ct.spacing, ct.shape)
-    cube_affine, field_mm = cube_geometry(ct, spine_box, crop_box, prep, str(source.ct))
+    cube_affine, field_mm = cube_geometry(
+        ct, spine_box, crop_box, prep, str(source.ct), jitter_seed=jitter_seed
+    )
     center = cube_affine[:3, :3] @ np.full(3, (prep.size - 1) / 2.0) + cube_affine[:3, 3]
     return SpinePlacement(common_ids, spine_box, crop_box, cube_affine, field_mm, center)
 
@@ -219,7 +260,8 @@ def prepare_case(
     prep = config.prepare
     ct, labels = load_pair(source, config)
     clock.lap("read")
-    placed = place_spine(ct, labels, spine, prep, source)
+    seed = noise_seed(prep.seed, source.name)
+    placed = place_spine(ct, labels, spine, prep, source, jitter_seed=seed)
     common_ids, spine_mask = placed.common_ids, placed.common_ids > 0
     spine_box, crop_box = placed.spine_box, placed.crop_box
     cube_affine, field_mm, center = placed.cube_affine, placed.field_mm, placed.center_world
@@ -232,7 +274,6 @@ def prepare_case(
     drr_source = crop(ct, crop_box) if prep.mode == "paper" else ct
     clock.lap("resample")
     try:
-        seed = noise_seed(prep.seed, source.name)
         xray1, xray2, drr_info = render_views(drr_source, center, field_mm, config, seed=seed)
     except InputError as exc:
         if exc.source is not None:
