@@ -117,7 +117,7 @@ def surface_glb(
     from x2ct.inference.export import bone_mesh
 
     mesh = bone_mesh(hu, affine, level)
-    colours = np.tile(np.array([*UNLABELLED, 255], np.uint8), (len(mesh.vertices), 1))
+    colours = np.tile(np.array([*_linear(UNLABELLED), 255], np.uint8), (len(mesh.vertices), 1))
     if labels is not None and np.any(labels > 0):
         distance, nearest = ndimage.distance_transform_edt(labels == 0, return_indices=True)
         inverse = np.linalg.inv(affine)
@@ -128,7 +128,7 @@ def surface_glb(
         close = (distance[at] <= 2.0) & (found > 0)
         palette = {int(k): level_colour(int(k)) for k in np.unique(found[close])}
         for label, rgb in palette.items():
-            colours[close & (found == label), :3] = rgb
+            colours[close & (found == label), :3] = _linear(rgb)
     mesh.visual.vertex_colors = colours
     ras_to_gltf = np.eye(4)
     ras_to_gltf[:3, :3] = [[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
@@ -137,6 +137,12 @@ def surface_glb(
     with atomic_path(path) as tmp:
         mesh.export(tmp, file_type="glb")
     return path
+
+
+def _linear(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """sRGB -> linear 0-255: glTF vertex colours are linear, and the viewer shows them as sRGB
+    (without this the legend's colours look washed out on the surface)."""
+    return tuple(round(255.0 * (c / 255.0) ** 2.2) for c in rgb)  # type: ignore[return-value]
 
 
 @functools.lru_cache(maxsize=4)
