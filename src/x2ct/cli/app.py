@@ -27,7 +27,8 @@ def app_command(
         import gradio  # noqa: F401
     except ImportError:
         raise fail(
-            "x2ct app needs the optional web page packages: pip install 'x2ct[app]'"
+            # the backslash keeps rich from reading [app] as markup
+            "x2ct app needs the optional web page packages: pip install 'x2ct\\[app]'"
             " (make setup installs them)"
         ) from None
     from x2ct.app.ui import serve
