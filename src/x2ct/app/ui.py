@@ -9,6 +9,8 @@ Element ids (``elem_id``) name the parts a browser test looks for: ``frontal``, 
 from __future__ import annotations
 
 import shutil
+import signal
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -186,6 +188,9 @@ def serve(
     """
     root = Path(tempfile.mkdtemp(prefix="x2ct-app-"))
     page._offline_environment(root)
+    if block:
+        # `kill` (SIGTERM) ends the server like Ctrl+C, so the folder below is still removed
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         blocks = build_page(model, root)
         display.cached_predictor(page.model_choices(model)[1])  # load the model before serving
@@ -199,7 +204,7 @@ def serve(
             ssr_mode=False,
             pwa=False,
             theme=theme(),
-            prevent_thread_lock=not block,
+            prevent_thread_lock=True,  # block_thread below, so the cleanup runs
             quiet=not block,
         )
     except BaseException:
@@ -207,5 +212,9 @@ def serve(
         raise
     if not block:
         return blocks, root
-    shutil.rmtree(root, ignore_errors=True)
+    try:
+        blocks.block_thread()
+    finally:
+        blocks.close()
+        shutil.rmtree(root, ignore_errors=True)
     return None
