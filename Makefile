@@ -1,6 +1,7 @@
 # Two entry points do all the setup on a fresh machine: `make demo` and `make test`.
-# The virtual environment is built once from requirements.txt and reused while that file and
-# pyproject.toml are unchanged (the stamp file records a finished install).
+# The virtual environment is built once from requirements.txt (and requirements-app.txt: the web
+# page `x2ct app` and its browser test) and reused while those files and pyproject.toml are
+# unchanged (the stamp file records a finished install).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,10 +9,11 @@ STAMP  := $(VENV)/.x2ct-installed
 
 .PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-app.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-app.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 

@@ -24,6 +24,8 @@ LATER = {
     "training": {"inference"},
 }
 """Stage -> the stages it must not import (they come after it in the pipeline)."""
+TOP = {"cli", "app", "__main__"}
+"""Layers above every stage: the command line and the web page (``x2ct app``)."""
 
 
 def imported_x2ct_packages(path: Path) -> set[str]:
@@ -56,6 +58,8 @@ def test_imports_point_one_way(path):
     imported = imported_x2ct_packages(path) - {here}
     if here not in {"cli", "__main__"}:
         assert "cli" not in imported, "only the command line imports x2ct.cli"
+    if here not in TOP:
+        assert "app" not in imported, "only the command line imports x2ct.app (the web page)"
     if here in CORE:
         assert imported <= CORE, f"core module imports a stage: {sorted(imported - CORE)}"
     assert not imported & LATER.get(here, set()), f"imports a later stage: {imported & LATER[here]}"

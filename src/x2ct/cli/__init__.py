@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from x2ct.cli.app import app_command
 from x2ct.cli.demo import demo
 from x2ct.cli.drr import drr
 from x2ct.cli.evaluate import evaluate
@@ -57,6 +58,7 @@ app.command("reconstruct")(reconstruct)
 app.command("measure")(measure)
 app.add_typer(models_app, name="models")
 app.command("demo")(demo)
+app.command("app")(app_command)
 
 
 def main() -> None:
