@@ -37,12 +37,19 @@ CLINICAL = ("height_anterior_mae_mm", "height_middle_mae_mm", "height_posterior_
             "cobb_abs_error_deg", "lordosis_abs_error_deg", "grade_agreement", "failed")  # fmt: skip
 
 
-def holdout_set(out: Path, model: str, n: int, seed: int, workers: int) -> Path:
-    """Phantoms of ``x2ct phantoms``' defaults, prepared with the model's data settings."""
+def holdout_set(
+    out: Path, model: str, n: int, seed: int, workers: int, *, center_jitter_mm: float = 0.0
+) -> Path:
+    """Phantoms of ``x2ct phantoms``' defaults, prepared with the model's data settings;
+    ``center_jitter_mm`` moves each cube off the spine (``prepare.center_jitter_mm``)."""
+    from dataclasses import replace
+
     phantoms = out / "phantoms"
     run_batch(phantoms, n, seed, PhantomConfig(), workers)
     data = out / "data"
-    report = prepare_dataset(phantoms, data, model_data_config(model), workers=workers, png=True)
+    config = model_data_config(model)
+    config = replace(config, prepare=replace(config.prepare, center_jitter_mm=center_jitter_mm))
+    report = prepare_dataset(phantoms, data, config, workers=workers, png=True)
     if report.failures:
         print(f"{len(report.failures)} phantoms could not be prepared: {report.failures}")
     return data
@@ -63,13 +70,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("holdout"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-card", action="store_true")
+    parser.add_argument(
+        "--center-jitter-mm", type=float, default=0.0,
+        help="move each cube up to this far off the spine (the spine-position test; no card)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     folder = resolve_model(args.model)
     started = time.perf_counter()
     data = args.out / "data"
     if not (data / "manifest.json").is_file():
-        data = holdout_set(args.out, args.model, args.n, args.seed, args.workers)
+        data = holdout_set(
+            args.out, args.model, args.n, args.seed, args.workers,
+            center_jitter_mm=args.center_jitter_mm,
+        )  # fmt: skip
     result = evaluate_run(
         None, data, split="all", out_dir=args.out / "eval-model", model=folder,
         baseline_data=args.train_data, baselines=args.train_data is not None,
@@ -84,6 +98,7 @@ def main() -> None:
         "cases": len(per_case),
         "seed": args.seed,
         "phantoms": "x2ct phantoms defaults (PhantomConfig())",
+        "center_jitter_mm": args.center_jitter_mm,
         "metrics": pick(summary, "x2ct"),
         "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},
         "per_case_bone_Dice": per_case,
@@ -102,8 +117,11 @@ def main() -> None:
             k: float(clin[k]) for k in CLINICAL if k in clin
         }
     print(json.dumps({k: v for k, v in record.items() if k != "per_case_bone_Dice"}, indent=1))
-    write_text(RESULTS / f"holdout_{folder.name}.json", json.dumps(record, indent=1) + "\n")
-    if args.write_card:
+    shifted = f"_jitter{args.center_jitter_mm:g}" if args.center_jitter_mm else ""
+    write_text(
+        RESULTS / f"holdout_{folder.name}{shifted}.json", json.dumps(record, indent=1) + "\n"
+    )
+    if args.write_card and not shifted:
         card = read_card(folder)
         card["holdout"] = {k: record[k] for k in ("cases", "seed", "phantoms", "metrics",
                                                   "clinical_vs_truth", "per_case_bone_Dice")}  # fmt: skip

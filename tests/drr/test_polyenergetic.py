@@ -19,11 +19,13 @@ from x2ct.drr.materials import (
     BONE,
     MATERIALS,
     SOFT_TISSUE,
+    bone_fraction,
     hu_to_density,
     mass_attenuation,
     material_fractions,
 )
 from x2ct.drr.polyenergetic import (
+    density_volumes,
     effective_line_integrals,
     material_thickness,
     material_thickness_exact,
@@ -64,6 +66,19 @@ def test_density_fit_is_deepdrrs_two_lines():
     assert np.allclose(hu_to_density(hu), expected)
     tensor = hu_to_density(torch.tensor(hu))
     assert isinstance(tensor, torch.Tensor) and np.allclose(tensor.numpy(), expected)
+
+
+def test_density_channels_written_in_place_equal_the_formulas():
+    # float64, HU across every kink: air, the sign change, both ends of the bone ramp
+    hu = torch.linspace(-1100.0, 1600.0, 5401, dtype=torch.float64).reshape(1, 1, 1, 1, -1)
+    hu = torch.cat([hu, hu.flip(-1)])  # two cases: the batch axis is kept apart
+    density = hu_to_density(hu)
+    expected = torch.cat([density, bone_fraction(hu) * density], dim=1)
+    # the same ramp with its operations reordered: equal to float64 rounding (values ~ 1 g/cm^3)
+    torch.testing.assert_close(density_volumes(hu), expected, rtol=0, atol=1e-13)
+    # the autograd path (a new tensor per step) gives the same values
+    with_grad = density_volumes(hu.clone().requires_grad_(True))
+    assert with_grad.requires_grad and torch.equal(with_grad.detach(), expected)
 
 
 @pytest.mark.parametrize("kvp", [60, 80, 100, 120])

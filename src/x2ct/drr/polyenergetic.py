@@ -25,6 +25,10 @@ import torch
 from x2ct.drr.geometry import ConeBeam, ParallelBeam
 from x2ct.drr.materials import (
     BONE,
+    BONE_MIN_HU,
+    DENSITY_AT_0_HU,
+    DENSITY_SLOPES,
+    MIXING_HU,
     SOFT_TISSUE,
     attenuation_table,
     bone_fraction,
@@ -58,9 +62,21 @@ def density_volumes(hu: torch.Tensor) -> torch.Tensor:
     The first channel is the whole density (DeepDRR's fit), the second its bone part
     (density x bone fraction); matter that is not bone is the difference.
     """
-    density = hu_to_density(hu)
-    bone = bone_fraction(hu).mul_(density)
-    return torch.cat([density, bone], dim=1)
+    if hu.requires_grad and torch.is_grad_enabled():
+        density = hu_to_density(hu)
+        return torch.cat([density, bone_fraction(hu) * density], dim=1)
+    # The same formulas written into one buffer: a CT has tens of millions of voxels, and
+    # fresh full-size temporaries cost more than the arithmetic (docs/drr.md, speed).
+    out = torch.empty((hu.shape[0], 2, *hu.shape[2:]), dtype=hu.dtype, device=hu.device)
+    density, bone = out[:, 0:1], out[:, 1:2]
+    low, high = DENSITY_SLOPES  # low > high: the smaller line is the one of the HU's sign
+    torch.mul(hu, low, out=density)
+    torch.mul(hu, high, out=bone)
+    torch.minimum(density, bone, out=density).add_(DENSITY_AT_0_HU).clamp_(min=0.0)
+    # bone_fraction's ramp: (HU - (BONE_MIN_HU - MIXING_HU)) / (2 MIXING_HU), clipped to [0, 1]
+    torch.sub(hu, BONE_MIN_HU - MIXING_HU, out=bone)
+    bone.mul_(0.5 / MIXING_HU).clamp_(0.0, 1.0).mul_(density)
+    return out
 
 
 def material_thickness(
