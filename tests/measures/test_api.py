@@ -132,3 +132,18 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path):
     result = CliRunner().invoke(app, ["measure", str(tmp_path / "missing.nii.gz")])
     assert result.exit_code == 2
     assert "missing.nii.gz" in result.output and "Traceback" not in result.output
+
+
+def test_endplate_tilts_do_not_depend_on_the_normals_sign():
+    from x2ct.measures.measure import tilts
+
+    rng = np.random.default_rng(3)
+    for normal in rng.normal(size=(200, 3)):
+        normal /= np.linalg.norm(normal)
+        up = tilts(normal)
+        assert up == pytest.approx(tilts(-normal), abs=1e-12)
+        assert all(-90.0 <= angle <= 90.0 for angle in up)
+    # a plane tilted 10 degrees to the patient's left (RAS normal leaning towards -x)
+    tilt = np.radians(10.0)
+    assert tilts(np.array([-np.sin(tilt), 0.0, np.cos(tilt)]))[0] == pytest.approx(10.0)
+    assert tilts(-np.array([-np.sin(tilt), 0.0, np.cos(tilt)]))[0] == pytest.approx(10.0)

@@ -29,7 +29,13 @@ RAS_SUPERIOR = np.array([0.0, 0.0, 1.0])
 
 
 def tilts(normal: np.ndarray) -> tuple[float, float]:
-    """(coronal, sagittal) tilt in degrees of a superior-pointing RAS normal (see CONVENTIONS)."""
+    """(coronal, sagittal) tilt in degrees, each in [-90, 90], of an endplate's RAS normal (see
+    CONVENTIONS). A plane's normal has no sign: one pointing down is turned up first, so that
+    a plane fitted with the other orientation (a vertebra of a poor reconstruction) cannot give
+    tilts near 180 degrees and Cobb angles above 180."""
+    normal = np.asarray(normal, dtype=np.float64)
+    if float(normal @ RAS_SUPERIOR) < 0:
+        normal = -normal
     up = float(normal @ RAS_SUPERIOR)
     coronal = np.degrees(np.arctan2(float(normal @ RAS_LEFT), up))
     sagittal = np.degrees(np.arctan2(float(normal @ RAS_ANTERIOR), up))
@@ -90,7 +96,8 @@ def _record(
     record.height_posterior_mm = g.wall_height("posterior")
     record.height_middle_mm = g.middle_height
     for which in ("superior", "inferior"):
-        n = g.normal(which)
+        n = np.asarray(g.normal(which), dtype=np.float64)
+        n = -n if float(n @ RAS_SUPERIOR) < 0 else n  # stored superior-pointing, as documented
         coronal, sagittal = tilts(n)
         setattr(record, f"endplate_{which}", Endplate(tuple(n), coronal, sagittal))
     cs, ci = g.superior_plane, g.inferior_plane
