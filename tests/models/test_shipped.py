@@ -48,6 +48,10 @@ def test_shipped_model_loads_and_predicts_labels(name):
     if predictor.has_labels:
         labels = predictor.predict_labels(x1, x2)
         assert labels.shape == (size,) * 3
+        # reconstruct's single pass gives what the two separate calls give
+        one_volume, one_labels = predictor.predict_both(x1, x2)
+        np.testing.assert_allclose(one_volume, volume, rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(one_labels, labels)
 
 
 def reproduce(tmp_path, name: str, n: int) -> tuple[dict, dict]:

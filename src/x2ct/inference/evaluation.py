@@ -208,8 +208,8 @@ def evaluate_run(
         labels = _labels_on_grid(stored.mask, size)
         real01 = item["ct"][0].numpy()
         x1, x2 = item["xray1"], item["xray2"]
-        predictions = {MODEL: predictor.predict_batch(x1[None], x2[None])[0, 0].cpu().numpy()}
-        predicted_labels = predictor.predict_labels_batch(x1[None], x2[None])
+        volume, predicted_labels = predictor.predict_both_batch(x1[None], x2[None])
+        predictions = {MODEL: volume[0, 0].cpu().numpy()}
         if predicted_labels is not None:
             predicted_labels = predicted_labels[0].cpu().numpy()
         small = [_on_grid(x, size) for x in (x1, x2)]  # the baselines' views: the cube's grid

@@ -134,11 +134,30 @@ class Predictor:
         (``x2ct.models.spine.labels``)."""
         if not self.has_labels:
             return None
-        from x2ct.models.spine.labels import largest_components
+        raw = self.generator.label_map(xray1.to(self.device), xray2.to(self.device))
+        return _largest_pieces(raw)
 
-        raw = self.generator.label_map(xray1.to(self.device), xray2.to(self.device)).cpu()
-        cleaned = [torch.from_numpy(largest_components(item.numpy())) for item in raw]
-        return torch.stack(cleaned)
+    @torch.no_grad()
+    def predict_both_batch(
+        self, xray1: torch.Tensor, xray2: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``predict_batch`` and ``predict_labels_batch`` from one pass of the network:
+        (N, 1, S, S, S) in [0, 1] and (N, S, S, S) int64 labels or None (no label head)."""
+        xray1, xray2 = xray1.to(self.device), xray2.to(self.device)
+        if not hasattr(self.generator, "volume_and_labels"):
+            return self.predict_batch(xray1, xray2), None
+        volume, raw = self.generator.volume_and_labels(xray1, xray2)
+        return volume.clamp_(0.0, 1.0), _largest_pieces(raw)
+
+    def predict_both(
+        self, xray1: np.ndarray, xray2: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``predict`` and ``predict_labels`` from one pass: (S, S, S) float32 in [0, 1] and
+        (S, S, S) int16 labels or None."""
+        x1, x2 = to_model_input(xray1, self.view_size), to_model_input(xray2, self.view_size)
+        volume, labels = self.predict_both_batch(x1, x2)
+        ct01 = volume[0, 0].cpu().numpy().astype(np.float32)
+        return ct01, None if labels is None else labels[0].numpy().astype(np.int16)
 
     def predict_labels(self, xray1: np.ndarray, xray2: np.ndarray) -> np.ndarray | None:
         """Frontal and lateral views -> (S, S, S) int16 vertebra labels, or None (no head)."""
@@ -168,6 +187,14 @@ class Predictor:
         """Frontal (rows D, cols W) and lateral (rows D, cols H) views -> (S, S, S) float32 in [0, 1]."""
         x1, x2 = to_model_input(xray1, self.view_size), to_model_input(xray2, self.view_size)
         return self.predict_batch(x1, x2)[0, 0].cpu().numpy().astype(np.float32)
+
+
+def _largest_pieces(labels: torch.Tensor) -> torch.Tensor:
+    """(N, S, S, S) labels on the CPU with each level cut to its largest connected piece."""
+    from x2ct.models.spine.labels import largest_components
+
+    cleaned = [torch.from_numpy(largest_components(item.numpy())) for item in labels.cpu()]
+    return torch.stack(cleaned)
 
 
 def model_data_config(model: str | Path) -> ProjectConfig:

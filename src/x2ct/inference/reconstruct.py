@@ -172,11 +172,10 @@ def reconstruct(
         side_mm=side_mm,
     )
     views = [view.image for view in inputs]
-    ct01 = predictor.predict(views[0], views[1])
+    ct01, labels = predictor.predict_both(views[0], views[1])
     voxel = predictor.voxel_mm or 1.0
     affine = model_frame_affine(predictor.size, voxel)
     volume_path = write_prediction(ct01, affine, out_dir / "volume.nii.gz")
-    labels = predictor.predict_labels(views[0], views[1])
     labels_path = None
     if labels is not None:
         labels_path = write_labels(labels, affine, out_dir / "labels.nii.gz")
