@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.x2ct-installed
 
-.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic
+.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph
 
 $(STAMP): requirements.txt requirements-app.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -66,3 +66,13 @@ train-spine-cpu-realistic: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Reproduces the shipped model spine-cpu-radiograph: spine-cpu-realistic's data and training with
+# every training cube moved up to 60 mm off the spine (prepare.center_jitter_mm).
+RADIO_WORK ?= models-work/spine-cpu-radiograph
+train-spine-cpu-radiograph: setup
+	$(BIN)/x2ct phantoms --n 500 --seed 1000 --workers 2 --config spine-cpu --out $(RADIO_WORK)/phantoms
+	$(BIN)/x2ct prepare $(RADIO_WORK)/phantoms $(RADIO_WORK)/data --config spine-cpu-radiograph --split 0.95 --workers 2
+	$(BIN)/x2ct train $(RADIO_WORK)/data --config spine-cpu-radiograph --out $(RADIO_WORK)/run --resume
+	@test -d $(RADIO_WORK)/model || $(BIN)/x2ct models export $(RADIO_WORK)/run --name spine-cpu-radiograph --out $(RADIO_WORK)/model
+	$(BIN)/python benchmarks/holdout.py --model $(RADIO_WORK)/model --train-data $(RADIO_WORK)/data --out $(RADIO_WORK)/holdout --write-card

@@ -105,18 +105,31 @@ def variant(kind: str, out: Path) -> Path:
     return out
 
 
+def split_model(entry: str) -> tuple[str, str]:
+    """``label=model`` or ``model`` (labelled by its folder's name) -> (label, model)."""
+    label, _, model = entry.rpartition("=")
+    return (label or resolve_model(model).name), model
+
+
 def evaluate_model(
-    name: str, out: Path, baseline_data: Path | None, *, source: Path = REAL_CT, figure: bool = True
+    entry: str,
+    out: Path,
+    baseline_data: Path | None,
+    *,
+    source: Path = REAL_CT,
+    figure: bool = True,
 ) -> dict:
-    """Prepare the real CT (or an edit of it) like ``name``'s data, evaluate and reconstruct it."""
+    """Prepare the real CT (or an edit of it) like the model's data, evaluate and reconstruct it;
+    ``entry`` is ``[label=]model`` (the label names folders, figure and record)."""
+    label, name = split_model(entry)
     folder = resolve_model(name)
-    data = out / folder.name / "data"
+    data = out / label / "data"
     report = prepare_dataset(source, data, model_data_config(name), png=True, overwrite=True)
     if report.failures:
         raise SystemExit(f"the real CT failed to prepare: {report.failures}")
     case = report.done[0]
     result = evaluate_run(
-        None, data, split="all", out_dir=out / folder.name / "eval", model=folder,
+        None, data, split="all", out_dir=out / label / "eval", model=folder,
         baseline_data=baseline_data, baselines=baseline_data is not None,
     )  # fmt: skip
     summary = result.summary
@@ -133,7 +146,7 @@ def evaluate_model(
     }
     if not figure:
         return record
-    recon_dir = out / folder.name / "reconstruction"
+    recon_dir = out / label / "reconstruction"
     if recon_dir.exists():
         shutil.rmtree(recon_dir)  # our own scratch folder from an earlier run
     recon = reconstruct(
@@ -144,7 +157,7 @@ def evaluate_model(
         truth=data / case / "ct_xray_data.h5",
     )
     FIGURES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(recon.figure, FIGURES / f"real_ct_{folder.name}.png")
+    shutil.copyfile(recon.figure, FIGURES / f"real_ct_{label}.png")
     card = read_card(folder).get("holdout", {})
     return record | {
         "phantom_holdout": {
@@ -153,7 +166,7 @@ def evaluate_model(
             "metrics": {k: card.get("metrics", {}).get(k) for k in KEPT},
             "clinical_vs_truth": card.get("clinical_vs_truth", {}),
         },
-        "figure": f"docs/figures/real_ct_{folder.name}.png",
+        "figure": f"docs/figures/real_ct_{label}.png",
     }
 
 
@@ -181,7 +194,10 @@ def print_table(record: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["spine-cpu", "spine-cpu-realistic"])
+    parser.add_argument(
+        "--models", nargs="+", default=["spine-cpu", "spine-cpu-realistic"],
+        help="[label=]model: a shipped name or a model folder",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("real-ct"))
     parser.add_argument("--baseline-n", type=int, default=20)
     parser.add_argument("--baseline-seed", type=int, default=424242)
@@ -191,24 +207,25 @@ def main() -> None:
 
     started = time.perf_counter()
     record: dict = {"ct": "data/totalseg-lumbar (TotalSegmentator example CT, 3 mm)", "models": {}}
-    for name in args.models:
+    for entry in args.models:
+        label, name = split_model(entry)
         baseline_data = None
         if args.baseline_n > 0:
-            base_out = args.out / resolve_model(name).name / "baseline"
+            base_out = args.out / label / "baseline"
             baseline_data = base_out / "data"
             if not (baseline_data / "manifest.json").is_file():
                 baseline_data = holdout_set(
                     base_out, name, args.baseline_n, args.baseline_seed, args.workers
                 )
-        entry = evaluate_model(name, args.out, baseline_data)
-        entry["variants"] = {}
+        result = evaluate_model(entry, args.out, baseline_data)
+        result["variants"] = {}
         for kind in args.variants:
             source = variant(kind, args.out / "variants" / kind / "totalseg-lumbar")
-            edit = evaluate_model(name, args.out / kind, None, source=source, figure=False)
-            entry["variants"][kind] = {
+            edit = evaluate_model(entry, args.out / kind, None, source=source, figure=False)
+            result["variants"][kind] = {
                 k: edit[k] for k in ("metrics", "per_vertebra_Dice", "clinical_vs_truth")
             }
-        record["models"][name] = entry
+        record["models"][label] = result
     record["seconds"] = round(time.perf_counter() - started, 1)
     print_table(record)
     write_text(RESULTS / "real_ct.json", json.dumps(record, indent=1) + "\n")

@@ -1,6 +1,6 @@
 """Rerun every speed and accuracy benchmark one after the other, then rebuild BENCHMARKS.md.
 
-    .venv/bin/python benchmarks/run_all.py            # all (about 30-40 minutes on 2 cores)
+    .venv/bin/python benchmarks/run_all.py            # all (about 45-55 minutes on 2 cores)
     .venv/bin/python benchmarks/run_all.py --only drr_speed prepare_speed
     .venv/bin/python benchmarks/run_all.py --report   # BENCHMARKS.md from the existing JSON
 
@@ -26,6 +26,23 @@ BENCHMARKS = {
     "generator_speed": ["generator_speed.py"],
     "train_step": ["train_step.py", "--presets", "tiny", "cpu"],
     "measures_accuracy": ["measures_accuracy.py"],
+    "drr_realism": ["drr_realism.py"],
+    "robustness_spine-cpu": ["robustness.py", "--model", "spine-cpu", "--n", "20"],
+    "robustness_spine-cpu-realistic": [
+        "robustness.py",
+        "--model",
+        "spine-cpu-realistic",
+        "--n",
+        "20",
+    ],
+    "robustness_spine-cpu-radiograph": [
+        "robustness.py",
+        "--model",
+        "spine-cpu-radiograph",
+        "--n",
+        "20",
+    ],
+    "app_speed": ["app_speed.py"],
 }
 
 

@@ -106,9 +106,10 @@ def generate(
                 workers=workers,
                 png=True,
             )
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
+        # Replace the example folders only: the folder's README stays.
+        for old in out.glob("*/"):
+            shutil.rmtree(old)
+        out.mkdir(parents=True, exist_ok=True)
         names, seeds = [], {}
         for index, case in enumerate(result.cases):
             name = f"holdout-{index + 1}"
