@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.x2ct-installed
 
-.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph
+.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis
 
 $(STAMP): requirements.txt requirements-app.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -76,3 +76,13 @@ train-spine-cpu-radiograph: setup
 	$(BIN)/x2ct train $(RADIO_WORK)/data --config spine-cpu-radiograph --out $(RADIO_WORK)/run --resume
 	@test -d $(RADIO_WORK)/model || $(BIN)/x2ct models export $(RADIO_WORK)/run --name spine-cpu-radiograph --out $(RADIO_WORK)/model
 	$(BIN)/python benchmarks/holdout.py --model $(RADIO_WORK)/model --train-data $(RADIO_WORK)/data --out $(RADIO_WORK)/holdout --write-card
+
+# Trains spine-cpu-pelvis: spine-cpu-radiograph on phantoms with a pelvis and scans that reach
+# up to 140 mm below the run (phantoms.pelvis, phantoms.margin_below_mm).
+PELVIS_WORK ?= models-work/spine-cpu-pelvis
+train-spine-cpu-pelvis: setup
+	$(BIN)/x2ct phantoms --n 500 --seed 1000 --workers 2 --config spine-cpu-pelvis --out $(PELVIS_WORK)/phantoms
+	$(BIN)/x2ct prepare $(PELVIS_WORK)/phantoms $(PELVIS_WORK)/data --config spine-cpu-pelvis --split 0.95 --workers 2
+	$(BIN)/x2ct train $(PELVIS_WORK)/data --config spine-cpu-pelvis --out $(PELVIS_WORK)/run --resume
+	@test -d $(PELVIS_WORK)/model || $(BIN)/x2ct models export $(PELVIS_WORK)/run --name spine-cpu-pelvis --out $(PELVIS_WORK)/model
+	$(BIN)/python benchmarks/holdout.py --model $(PELVIS_WORK)/model --train-data $(PELVIS_WORK)/data --out $(PELVIS_WORK)/holdout --write-card

@@ -11,7 +11,9 @@ runs (e.g. the X2CT-GAN of the time-to-quality benchmark) on the same cases.
     .venv/bin/python benchmarks/holdout.py --model spine-cpu --train-data DATA \\
         --runs x2ct-gan=ttq-runs/ttq-x2ct-gan --write-card
 
-With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
+``--pelvis`` draws the same seeds with a pelvis and scans that reach up to 140 mm below the run
+(the phantoms of the spine-cpu-pelvis preset), ``--center-jitter-mm`` moves each cube off the
+spine; neither writes a card. With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
 that ``x2ct models`` lists and that tests/models/test_shipped.py reproduces.
 """
 
@@ -37,15 +39,27 @@ CLINICAL = ("height_anterior_mae_mm", "height_middle_mae_mm", "height_posterior_
             "cobb_abs_error_deg", "lordosis_abs_error_deg", "grade_agreement", "failed")  # fmt: skip
 
 
+PELVIS = {"pelvis": True, "margin_below_mm": (4.0, 140.0)}
+"""The phantom settings of ``--pelvis``: those of the spine-cpu-pelvis preset's training data."""
+
+
 def holdout_set(
-    out: Path, model: str, n: int, seed: int, workers: int, *, center_jitter_mm: float = 0.0
+    out: Path,
+    model: str,
+    n: int,
+    seed: int,
+    workers: int,
+    *,
+    center_jitter_mm: float = 0.0,
+    pelvis: bool = False,
 ) -> Path:
-    """Phantoms of ``x2ct phantoms``' defaults, prepared with the model's data settings;
+    """Phantoms of ``x2ct phantoms``' defaults (with ``pelvis``, plus a pelvis and scans that
+    reach up to 140 mm below the run), prepared with the model's data settings;
     ``center_jitter_mm`` moves each cube off the spine (``prepare.center_jitter_mm``)."""
     from dataclasses import replace
 
     phantoms = out / "phantoms"
-    run_batch(phantoms, n, seed, PhantomConfig(), workers)
+    run_batch(phantoms, n, seed, PhantomConfig(**(PELVIS if pelvis else {})), workers)
     data = out / "data"
     config = model_data_config(model)
     config = replace(config, prepare=replace(config.prepare, center_jitter_mm=center_jitter_mm))
@@ -74,6 +88,10 @@ def main() -> None:
         "--center-jitter-mm", type=float, default=0.0,
         help="move each cube up to this far off the spine (the spine-position test; no card)",
     )  # fmt: skip
+    parser.add_argument(
+        "--pelvis", action="store_true",
+        help="phantoms with a pelvis, scans up to 140 mm below the run (no card)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     folder = resolve_model(args.model)
@@ -82,7 +100,7 @@ def main() -> None:
     if not (data / "manifest.json").is_file():
         data = holdout_set(
             args.out, args.model, args.n, args.seed, args.workers,
-            center_jitter_mm=args.center_jitter_mm,
+            center_jitter_mm=args.center_jitter_mm, pelvis=args.pelvis,
         )  # fmt: skip
     result = evaluate_run(
         None, data, split="all", out_dir=args.out / "eval-model", model=folder,
@@ -97,7 +115,8 @@ def main() -> None:
         "model": folder.name,
         "cases": len(per_case),
         "seed": args.seed,
-        "phantoms": "x2ct phantoms defaults (PhantomConfig())",
+        "phantoms": "x2ct phantoms defaults (PhantomConfig())"
+        + (f", with {PELVIS}" if args.pelvis else ""),
         "center_jitter_mm": args.center_jitter_mm,
         "metrics": pick(summary, "x2ct"),
         "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},
@@ -118,6 +137,7 @@ def main() -> None:
         }
     print(json.dumps({k: v for k, v in record.items() if k != "per_case_bone_Dice"}, indent=1))
     shifted = f"_jitter{args.center_jitter_mm:g}" if args.center_jitter_mm else ""
+    shifted += "_pelvis" if args.pelvis else ""
     write_text(
         RESULTS / f"holdout_{folder.name}{shifted}.json", json.dumps(record, indent=1) + "\n"
     )

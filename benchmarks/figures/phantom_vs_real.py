@@ -7,6 +7,7 @@ tissue window (W400/L40), and a frontal projection (mean of HU + 1000 along the 
 views are centred on the L3 body and share one millimetre scale, so sizes can be compared.
 
 Usage: .venv/bin/python benchmarks/figures/phantom_vs_real.py [--real DIR] [--seed 3] [--out PNG]
+       [--pelvis]   (the phantom with a pelvis: docs/figures/phantom_pelvis_vs_real.png)
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ PHANTOM_L3 = 22
 """CTSpine1K label of L3."""
 HALF_MM = (110.0, 100.0, 120.0)
 """Half extent (mm) of every view around the L3 body centre along D, H, W."""
+HALF_PELVIS_MM = (180.0, 110.0, 180.0)
+"""The same with ``--pelvis``: down to the hips and out to the iliac crests."""
 BONE, SOFT = (300.0, 1500.0), (40.0, 400.0)
 
 
@@ -70,7 +73,15 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=ROOT / "docs" / "figures" / "phantom_vs_real.png"
     )
+    parser.add_argument(
+        "--pelvis",
+        action="store_true",
+        help="draw the phantom with a pelvis and a scan reaching 140 mm below L5 "
+        "(default out: docs/figures/phantom_pelvis_vs_real.png)",
+    )
     args = parser.parse_args()
+    if args.pelvis and args.out == parser.get_default("out"):
+        args.out = ROOT / "docs" / "figures" / "phantom_pelvis_vs_real.png"
     real_dir = args.real or next((p for p in REAL_CANDIDATES if (p / "ct.nii.gz").is_file()), None)
     if real_dir is None:
         raise SystemExit("real CT not found; pass --real DIR (ct.nii.gz + labels.nii.gz)")
@@ -86,7 +97,15 @@ def main() -> None:
     from x2ct.phantoms.preview import window
 
     real = (read_volume(real_dir / "ct.nii.gz"), read_volume(real_dir / "labels.nii.gz"))
-    phantom = generate_phantom(args.seed, PhantomConfig(last_level="L5", levels=(5, 5)))
+    extra = {}
+    if args.pelvis:  # a training-like scan: wide field, reaching the hips
+        extra = {
+            "pelvis": True,
+            "margin_below_mm": (140.0, 140.0),
+            "inplane_spacing_mm": (1.4, 1.4),
+        }
+    half = HALF_PELVIS_MM if args.pelvis else HALF_MM
+    phantom = generate_phantom(args.seed, PhantomConfig(last_level="L5", levels=(5, 5), **extra))
     coarse_ct = _resample(phantom.ct, 3.0)
     coarse_labels = _resample(phantom.labels, 3.0)
     coarse_labels.array = np.rint(coarse_labels.array)
@@ -117,17 +136,20 @@ def main() -> None:
                 shown, cmap="gray", vmin=0, vmax=vmax, extent=extent, interpolation="bilinear"
             )
             if c < 2 or c == 4:
-                ax.set_xlim(-HALF_MM[2 if c != 0 else 1], HALF_MM[2 if c != 0 else 1])
-                ax.set_ylim(HALF_MM[0], -HALF_MM[0])
+                ax.set_xlim(-half[2 if c != 0 else 1], half[2 if c != 0 else 1])
+                ax.set_ylim(half[0], -half[0])
             else:
-                ax.set_xlim(-HALF_MM[2], HALF_MM[2])
-                ax.set_ylim(HALF_MM[1], -HALF_MM[1])
+                ax.set_xlim(-half[2], half[2])
+                ax.set_ylim(half[1], -half[1])
             ax.set_title(f"{titles[c]}" if r == 0 else "", fontsize=10)
             ax.tick_params(labelsize=7)
             if c == 0:
                 ax.set_ylabel(name, fontsize=10)
     fig.suptitle(
-        "Synthetic phantom vs real lumbar CT (same windows, mm axes centred on L3)", fontsize=12
+        "Synthetic phantom"
+        + (" with a pelvis" if args.pelvis else "")
+        + " vs real lumbar CT (same windows, mm axes centred on L3)",
+        fontsize=12,
     )
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)

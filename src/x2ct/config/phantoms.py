@@ -60,6 +60,10 @@ class PhantomConfig:
     """Probability that the CT table is in the field of view."""
     ribs: bool = True
     """Draw ribs at thoracic levels."""
+    pelvis: bool = False
+    """Draw the pelvis and the femoral heads below a drawn sacrum (unlabelled bone)."""
+    margin_below_mm: tuple[float, float] = (4.0, 25.0)
+    """Range of the extra field of view below the run of levels (mm); 4-25 mm above it."""
     organs: bool = True
     """Draw organs (lungs, liver, kidneys, vessels, bowel); False leaves a uniform soft tissue."""
     noise_hu: float = 20.0

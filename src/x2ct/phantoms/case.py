@@ -19,6 +19,9 @@ from x2ct.phantoms.anatomy import LABEL_IDS, LEVELS, LevelAnatomy, level_index, 
 SLICE_SPACINGS_MM = (1.0, 1.25, 1.5, 2.0, 2.5)
 """Common reconstruction intervals; a case takes one inside the configured range when it can."""
 
+MARGIN_MM = (4.0, 25.0)
+"""Range of the extra field of view above the run (and below it, by default), mm."""
+
 MAX_JOINT_CORONAL_DEG = 12.0
 """Largest coronal angle one joint (disc + half of each body) may carry in a scoliotic curve."""
 
@@ -77,6 +80,8 @@ class CaseSpec:
     drawn: tuple[str, ...]
     """Levels drawn: the run and one partial neighbour above and below where they exist."""
     sacrum: bool
+    pelvis: bool
+    """Hip bones and femoral heads drawn (with the sacrum, when ``config.pelvis``)."""
     vertebrae: dict[str, VertebraSpec]
     """Every level T1..L5 (the drawn ones are used)."""
     discs: dict[str, DiscSpec]
@@ -120,8 +125,20 @@ def validate_config(config: PhantomConfig) -> None:
         a, b = getattr(config, name)
         if not 0 < a <= b:
             raise InputError(f"phantoms.{name}", "0 < min <= max", str((a, b)))
+    lo_mm, hi_mm = config.margin_below_mm
+    if not 0 <= lo_mm <= hi_mm:
+        raise InputError("phantoms.margin_below_mm", "0 <= min <= max", str((lo_mm, hi_mm)))
     if config.cobb_deg is not None and not 0 <= config.cobb_deg <= 60:
         raise InputError("phantoms.cobb_deg", "0-60 degrees or null", str(config.cobb_deg))
+
+
+def _below(draw: float, config: PhantomConfig) -> float:
+    """The margin below the run: a draw in MARGIN_MM mapped linearly onto the configured range
+    (no extra random number, so cases of the default range stay as they were)."""
+    lo, hi = config.margin_below_mm
+    if (lo, hi) == MARGIN_MM:
+        return float(draw)  # bit for bit the draw of the default
+    return float(lo + (hi - lo) * (draw - MARGIN_MM[0]) / (MARGIN_MM[1] - MARGIN_MM[0]))
 
 
 def _slice_spacing(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -294,6 +311,7 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
         run=run,
         drawn=drawn,
         sacrum=drawn[-1] == "L5",
+        pelvis=config.pelvis and drawn[-1] == "L5",
         vertebrae=vertebrae,
         discs=discs,
         size_factor=size,
@@ -310,7 +328,7 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
             float(rng.normal(0, 2)),
         ),
         fov_offset_mm=(float(rng.normal(0, 6)), float(rng.normal(0, 6))),
-        margins_mm=(float(rng.uniform(4, 25)), float(rng.uniform(4, 25))),
+        margins_mm=(float(rng.uniform(*MARGIN_MM)), _below(rng.uniform(*MARGIN_MM), config)),
         world_centre_mm=(
             float(rng.normal(0, 8)),
             float(rng.normal(-20, 15)),

@@ -18,6 +18,7 @@ from x2ct.config.phantoms import PhantomConfig
 from x2ct.phantoms.anatomy import LEVELS, level_index
 from x2ct.phantoms.case import CaseSpec, sample_case
 from x2ct.phantoms.discs import rasterise_disc, rasterise_sacrum, sacrum_parts
+from x2ct.phantoms.pelvis import rasterise_pelvis
 from x2ct.phantoms.ribs import rasterise_rib, rib_paths
 from x2ct.phantoms.sdf import Grid, corners, occupancy
 from x2ct.phantoms.spine import SACRUM, Column, Pose, solve_column
@@ -302,6 +303,15 @@ def generate_from_spec(spec: CaseSpec, *, tissue_map: bool = False) -> Phantom:
             occ = _paint(ct, raster, grid.eps)
             if tissue is not None:
                 tissue[raster.box][occ > 0.5] = DISC
+    if spec.pelvis:
+        discs_mm = (spec.discs["L4"].height, spec.discs["L5"].height)
+        raster = rasterise_pelvis(
+            poses[SACRUM], spec.vertebrae["L5"], discs_mm, spec.size_factor, grid
+        )
+        if raster is not None:
+            occ = _paint(ct, raster, grid.eps)
+            if tissue is not None:
+                tissue[raster.box][occ > 0.5] = BONE
     if spec.sacrum:
         raster = rasterise_sacrum(poses[SACRUM], spec.vertebrae["L5"], grid)
         if raster is not None:

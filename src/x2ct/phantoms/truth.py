@@ -209,6 +209,7 @@ def build_truth(
         if spec.sacrum
         else None,
         "sacrum_drawn": spec.sacrum,
+        "pelvis_drawn": spec.pelvis,
     }
     return {
         "schema": SCHEMA,

@@ -253,9 +253,16 @@ def rasterise(pose: Pose, spec: VertebraSpec, facets: Facets, grid: Grid) -> Ras
     return rasterise_parts(pose, parts(pose, spec, facets), spec, grid)
 
 
-def rasterise_parts(pose: Pose, plist: list[Part], spec: VertebraSpec, grid: Grid) -> Raster | None:
+def rasterise_parts(
+    pose: Pose,
+    plist: list[Part],
+    spec: VertebraSpec,
+    grid: Grid,
+    hu: Callable[[np.ndarray, Coords], np.ndarray] | None = None,
+) -> Raster | None:
     """The union of ``plist`` (min of their signed distances) in the box of the grid that holds
-    them all, with bone HU for ``spec``; None when no part touches the grid."""
+    them all, with bone HU for ``spec`` (or ``hu(sdf, local coords)``); None when no part
+    touches the grid."""
     boxes = [box_around(pose.to_p(corners(p.lo, p.hi)), grid, 1.0) for p in plist]
     valid = [b for b in boxes if b is not None]
     if not valid:
@@ -269,7 +276,7 @@ def rasterise_parts(pose: Pose, plist: list[Part], spec: VertebraSpec, grid: Gri
         sub = relative(part_box, box) if part_box is not None else None
         if sub is not None:
             np.minimum(sdf[sub], part.sdf(tuple(x[sub] for x in q)), out=sdf[sub])
-    return Raster(box, sdf, bone_hu(sdf, q, pose, spec))
+    return Raster(box, sdf, bone_hu(sdf, q, pose, spec) if hu is None else hu(sdf, q))
 
 
 def bone_hu(sdf: np.ndarray, q: Coords, pose: Pose, spec: VertebraSpec) -> np.ndarray:
