@@ -11,7 +11,7 @@ beside it, so the gap between phantoms and a real patient is one table.
 
     .venv/bin/python benchmarks/real_ct.py --models spine-cpu spine-cpu-realistic
 
-Writes ``results/real_ct.json`` and, per model, ``docs/figures/real_ct_<model>.png`` (the
+Writes ``results/real_ct.json`` (entries of models not given this time are kept) and, per model, ``docs/figures/real_ct_<model>.png`` (the
 inputs, slices and bone surface of the reconstruction beside the CT).
 """
 
@@ -228,7 +228,12 @@ def main() -> None:
         record["models"][label] = result
     record["seconds"] = round(time.perf_counter() - started, 1)
     print_table(record)
-    write_text(RESULTS / "real_ct.json", json.dumps(record, indent=1) + "\n")
+    # Models measured before (not given now) keep their entries: one file for the table.
+    path = RESULTS / "real_ct.json"
+    if path.is_file():
+        earlier = json.loads(path.read_text()).get("models", {})
+        record["models"] = {**earlier, **record["models"]}
+    write_text(path, json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":
