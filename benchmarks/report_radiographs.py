@@ -33,8 +33,8 @@ def realism() -> list[str]:
 
 def robustness() -> list[str]:
     runs = [load(p.stem) for p in sorted(RESULTS.glob("robustness_*.json"))]
-    runs = [r for r in runs if r]
-    out = ["## Robustness of the shipped models to how radiographs differ", ""]
+    runs = sorted((r for r in runs if r), key=lambda r: _order(r["model"]))
+    out = ["## Robustness of the models to how radiographs differ", ""]
     if not runs:
         return out + missing("robustness", "benchmarks/robustness.py --model NAME")
     target = runs[0]["target_drop_at_most"]
@@ -45,7 +45,9 @@ def robustness() -> list[str]:
         return " / ".join(f"{d:.3f}" for d in drops) + (" (over)" if max(drops) > target else "")
 
     table = [
-        "| perturbation | " + " | ".join(f"{r['model']}: drop at 0.5 / 1" for r in runs) + " |",
+        "| perturbation | "
+        + " | ".join(f"{_name(r['model'])}: drop at 0.5 / 1" for r in runs)
+        + " |",
         "|---|" + "---:|" * len(runs),
         "| (clean bone Dice) | "
         + " | ".join(f"{r['rows']['clean']['bone_Dice']:.3f}" for r in runs)
@@ -71,6 +73,21 @@ def robustness() -> list[str]:
         *table,
         "",
     ]
+
+
+def _order(model: str) -> tuple[int, str]:
+    """Shipped models first, in their listed order, then the others by name."""
+    from x2ct.models.folder import shipped_names
+
+    names = shipped_names()
+    return (names.index(model), "") if model in names else (len(names), model)
+
+
+def _name(model: str) -> str:
+    """The model's name, marked when it is not one of the shipped models."""
+    from x2ct.models.folder import shipped_names
+
+    return model if model in shipped_names() else f"{model} (trained, not shipped)"
 
 
 def app_speed() -> list[str]:
