@@ -39,8 +39,16 @@ CLINICAL = ("height_anterior_mae_mm", "height_middle_mae_mm", "height_posterior_
             "cobb_abs_error_deg", "lordosis_abs_error_deg", "grade_agreement", "failed")  # fmt: skip
 
 
-PELVIS = {"pelvis": True, "margin_below_mm": (4.0, 140.0)}
-"""The phantom settings of ``--pelvis``: those of the spine-cpu-pelvis preset's training data."""
+PELVIS_PRESET = "spine-cpu-pelvis"
+"""``--pelvis`` takes the pelvis settings of this preset's phantoms (its training data)."""
+
+
+def pelvis_settings() -> dict:
+    """``phantoms.pelvis`` and ``phantoms.margin_below_mm`` of PELVIS_PRESET."""
+    from x2ct.config import load_config
+
+    phantoms = load_config(PELVIS_PRESET).phantoms
+    return {"pelvis": phantoms.pelvis, "margin_below_mm": tuple(phantoms.margin_below_mm)}
 
 
 def holdout_set(
@@ -59,7 +67,7 @@ def holdout_set(
     from dataclasses import replace
 
     phantoms = out / "phantoms"
-    run_batch(phantoms, n, seed, PhantomConfig(**(PELVIS if pelvis else {})), workers)
+    run_batch(phantoms, n, seed, PhantomConfig(**(pelvis_settings() if pelvis else {})), workers)
     data = out / "data"
     config = model_data_config(model)
     config = replace(config, prepare=replace(config.prepare, center_jitter_mm=center_jitter_mm))
@@ -116,7 +124,7 @@ def main() -> None:
         "cases": len(per_case),
         "seed": args.seed,
         "phantoms": "x2ct phantoms defaults (PhantomConfig())"
-        + (f", with {PELVIS}" if args.pelvis else ""),
+        + (f", with {pelvis_settings()}" if args.pelvis else ""),
         "center_jitter_mm": args.center_jitter_mm,
         "metrics": pick(summary, "x2ct"),
         "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},

@@ -29,7 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from x2ct.phantoms.case import VertebraSpec
-from x2ct.phantoms.sdf import Grid, capsule, ellipsoid, transform
+from x2ct.phantoms.sdf import Grid, ellipsoid, transform
 from x2ct.phantoms.spine import Pose
 from x2ct.phantoms.vertebra import (
     Coords,
@@ -85,9 +85,10 @@ def _blade(centre: np.ndarray, e_long: np.ndarray, e_down: np.ndarray, semi: tup
 
 def _ball(centre: np.ndarray, radius: float) -> Part:
     """A sphere (femoral head)."""
+    c = centre.astype(np.float32)
 
     def sdf(q: Coords) -> np.ndarray:
-        return capsule(q, centre, centre + np.array([1e-3, 0.0, 0.0]), radius, radius)
+        return np.sqrt((q[0] - c[0]) ** 2 + (q[1] - c[1]) ** 2 + (q[2] - c[2]) ** 2) - radius
 
     return Part(centre - radius, centre + radius, sdf)
 
@@ -146,7 +147,8 @@ def pelvis_parts(marks: dict, scale: float) -> list[Part]:
         )
         out.append(_segment(m["hip"], m["symphysis"], 9.0 * scale, 7.0 * scale))
         out.append(_segment(m["hip"], m["ischium"], 11.0 * scale, 12.0 * scale))
-        # Femur: head, neck at a 130 degree neck-shaft angle, greater trochanter, shaft.
+        # Femur: head, neck, greater trochanter, top of the shaft. The neck meets the shaft at
+        # about 112 degrees, steeper than a real femur's 125-135 (a simplification).
         out.append(_ball(m["hip"], head))
         neck_end = m["hip"] + np.array([0.45, 0.0, 0.9 * side]) * 45.0 * scale
         out.append(_segment(m["hip"], neck_end, 15.0 * scale, 17.0 * scale))
@@ -168,6 +170,8 @@ def pelvis_hu(sdf: np.ndarray, q: Coords, spec: VertebraSpec) -> np.ndarray:
     off = spec.texture_offset
     idx = [((q[k] * np.float32(1.1) + 4096).astype(np.int32) + off[k]) & 63 for k in range(3)]
     canc = np.float32(spec.cancellous_hu)
+    # The tile's trabeculae run along its first axis; b first turns them away from the body
+    # axis, along which the vertebrae's run.
     hu = canc + np.float32(35.0 + 0.15 * spec.cancellous_hu) * tile[idx[1], idx[0], idx[2]]
     w = np.clip((np.float32(spec.cortical_mm + 0.6) + sdf) / np.float32(0.7), 0.0, 1.0)
     hu += w * (np.float32(spec.cortical_hu) - hu)
