@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.x2ct-installed
 
-.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis
+.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis train-spine-cpu-density
 
 $(STAMP): requirements.txt requirements-app.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -71,3 +71,6 @@ $(eval $(call TRAIN_MODEL,spine-cpu-radiograph,spine-cpu))
 # spine-cpu-pelvis: spine-cpu-radiograph on phantoms with a pelvis and scans reaching up to
 # 140 mm below the run (phantoms.pelvis, phantoms.margin_below_mm).
 $(eval $(call TRAIN_MODEL,spine-cpu-pelvis,spine-cpu-pelvis))
+# spine-cpu-density: spine-cpu-radiograph on phantoms whose cancellous bone is as dense as an
+# adult CT population's (phantoms.bone_density: age).
+$(eval $(call TRAIN_MODEL,spine-cpu-density,spine-cpu-density))

@@ -13,7 +13,9 @@ runs (e.g. the X2CT-GAN of the time-to-quality benchmark) on the same cases.
 
 ``--pelvis`` draws the same seeds with a pelvis and scans that reach up to 140 mm below the run
 (the phantoms of the spine-cpu-pelvis preset), ``--center-jitter-mm`` moves each cube off the
-spine; neither writes a card. With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
+spine, ``--bone-density age`` draws the same seeds with cancellous bone as dense as an adult CT
+population's (``phantoms.bone_density``, the phantoms of the spine-cpu-density preset); none of
+them writes a card. With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
 that ``x2ct models`` lists and that tests/models/test_shipped.py reproduces.
 """
 
@@ -29,6 +31,7 @@ from x2ct.config.phantoms import PhantomConfig
 from x2ct.inference.evaluation import evaluate_run
 from x2ct.inference.predictor import model_data_config
 from x2ct.models.folder import read_card, resolve_model, write_card
+from x2ct.phantoms.density import BONE_DENSITY_MODELS
 from x2ct.phantoms.writer import run_batch
 from x2ct.prepare.pipeline import prepare_dataset
 
@@ -60,6 +63,7 @@ def holdout_set(
     *,
     center_jitter_mm: float = 0.0,
     pelvis: bool = False,
+    bone_density: str = "uniform",
 ) -> Path:
     """Phantoms of ``x2ct phantoms``' defaults (with ``pelvis``, plus a pelvis and scans that
     reach up to 140 mm below the run), prepared with the model's data settings;
@@ -67,7 +71,8 @@ def holdout_set(
     from dataclasses import replace
 
     phantoms = out / "phantoms"
-    run_batch(phantoms, n, seed, PhantomConfig(**(pelvis_settings() if pelvis else {})), workers)
+    drawn = PhantomConfig(**(pelvis_settings() if pelvis else {}), bone_density=bone_density)
+    run_batch(phantoms, n, seed, drawn, workers)
     data = out / "data"
     config = model_data_config(model)
     config = replace(config, prepare=replace(config.prepare, center_jitter_mm=center_jitter_mm))
@@ -100,6 +105,10 @@ def main() -> None:
         "--pelvis", action="store_true",
         help="phantoms with a pelvis, scans up to 140 mm below the run (no card)",
     )  # fmt: skip
+    parser.add_argument(
+        "--bone-density", choices=BONE_DENSITY_MODELS, default="uniform",
+        help="how cancellous bone density is drawn (phantoms.bone_density; 'age': no card)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     folder = resolve_model(args.model)
@@ -109,6 +118,7 @@ def main() -> None:
         data = holdout_set(
             args.out, args.model, args.n, args.seed, args.workers,
             center_jitter_mm=args.center_jitter_mm, pelvis=args.pelvis,
+            bone_density=args.bone_density,
         )  # fmt: skip
     result = evaluate_run(
         None, data, split="all", out_dir=args.out / "eval-model", model=folder,
@@ -124,7 +134,8 @@ def main() -> None:
         "cases": len(per_case),
         "seed": args.seed,
         "phantoms": "x2ct phantoms defaults (PhantomConfig())"
-        + (f", with {pelvis_settings()}" if args.pelvis else ""),
+        + (f", with {pelvis_settings()}" if args.pelvis else "")
+        + (f", bone_density {args.bone_density!r}" if args.bone_density != "uniform" else ""),
         "center_jitter_mm": args.center_jitter_mm,
         "metrics": pick(summary, "x2ct"),
         "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},
@@ -146,6 +157,7 @@ def main() -> None:
     print(json.dumps({k: v for k, v in record.items() if k != "per_case_bone_Dice"}, indent=1))
     shifted = f"_jitter{args.center_jitter_mm:g}" if args.center_jitter_mm else ""
     shifted += "_pelvis" if args.pelvis else ""
+    shifted += f"_{args.bone_density}" if args.bone_density != "uniform" else ""
     write_text(
         RESULTS / f"holdout_{folder.name}{shifted}.json", json.dumps(record, indent=1) + "\n"
     )

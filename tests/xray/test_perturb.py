@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from x2ct.xray.perturb import KINDS, perturb, random_perturbations
+from x2ct.xray.perturb import (
+    KINDS,
+    _affine,
+    move_volume,
+    perturb,
+    random_perturbations,
+    view_geometry,
+)
 
 
 def phantom_view(size: int = 64) -> torch.Tensor:
@@ -58,3 +65,44 @@ def test_random_perturbations_are_reproducible_from_the_generator():
     b = random_perturbations(image, 0.5, np.random.default_rng(7))
     assert torch.equal(a, b)
     assert torch.equal(random_perturbations(image, 0.0, np.random.default_rng(7)), image)
+
+
+def _blobs() -> torch.Tensor:
+    """A (D, H, W) = (48, 48, 48) volume with three off-centre Gaussian blobs (no symmetry)."""
+    d, h, w = torch.meshgrid(*(torch.arange(48, dtype=torch.float64),) * 3, indexing="ij")
+    volume = torch.zeros(48, 48, 48, dtype=torch.float64)
+    for cd, ch, cw in ((14, 20, 30), (30, 26, 18), (24, 32, 24)):
+        volume += torch.exp(-((d - cd) ** 2 + (h - ch) ** 2 + (w - cw) ** 2) / 18.0)
+    return volume
+
+
+@pytest.mark.parametrize(
+    ("frontal", "lateral", "axis", "view"),
+    [
+        ((4.0, 1.0), (0.0, 1.0), 1, (4.0, 1.0)),  # rotation seen by the frontal view
+        ((0.0, 1.0), (-5.0, 1.0), 2, (-5.0, 1.0)),  # rotation seen by the lateral view
+        ((0.0, 1.08), (0.0, 1.08), 1, (0.0, 1.08)),  # magnification seen by the frontal view
+        ((0.0, 0.92), (0.0, 0.92), 2, (0.0, 0.92)),  # magnification seen by the lateral view
+    ],
+)
+def test_a_moved_volume_projects_to_the_moved_view(frontal, lateral, axis, view):
+    volume = _blobs()
+    projected = volume.sum(axis)  # parallel rays: frontal along H (D, W), lateral along W (D, H)
+    moved_view = _affine(projected, *view)
+    view_of_moved = move_volume(volume, frontal, lateral).sum(axis)
+    if view[1] != 1.0:  # a zoom also stretches the ray direction: path lengths scale with it
+        view_of_moved = view_of_moved / view[1]
+    error = (view_of_moved - moved_view).abs().max() / projected.abs().max()
+    unmoved = (projected - moved_view).abs().max() / projected.abs().max()
+    assert error < 0.02 and unmoved > 0.1, (float(error), float(unmoved))
+
+
+def test_view_geometry_takes_what_the_perturbation_takes():
+    image = torch.rand(32, 32, generator=torch.Generator().manual_seed(0))
+    for kind in ("rotation", "magnification"):
+        a, b = np.random.default_rng(3), np.random.default_rng(3)
+        perturb(image, kind, 1.0, a)
+        angle, zoom = view_geometry(kind, 1.0, b)
+        assert (angle, zoom) != (0.0, 1.0) and a.random() == b.random()
+    with pytest.raises(ValueError, match="geometric"):
+        view_geometry("noise", 1.0, np.random.default_rng(0))

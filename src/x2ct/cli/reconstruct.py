@@ -72,6 +72,12 @@ def reconstruct(
         help="Side in mm on the image of the square cut around the spine (default: the model's "
         "field times its magnification).",
     ),
+    recentre: bool = typer.Option(
+        True,
+        "--recentre/--no-recentre",
+        help="Move a lateral field found at the body's middle onto the spine of a first "
+        "reconstruction, and reconstruct again.",
+    ),
     device: str = typer.Option("cpu", help="cpu or cuda."),
 ) -> None:
     """Reconstruct a CT-like volume of the spine from a frontal and a lateral radiograph."""
@@ -97,6 +103,7 @@ def reconstruct(
             parse_center(center_lateral, "--center-lateral"),
         ),
         side_mm=field_mm,
+        recentre=recentre,
     )
     if result.crops is not None:
         console.print(

@@ -32,8 +32,13 @@ class PhantomConfig:
     """Half-width of the uniform patient scale factor on vertebral dimensions (0.15 = +/-15 %)."""
     level_jitter: float = 0.03
     """Relative standard deviation of each dimension per level around the scaled reference."""
+    bone_density: str = "uniform"
+    """How cancellous bone density is drawn: 'uniform' (150-300 HU, or 60-120 HU for an
+    osteoporotic case) or 'age' (an adult CT population's age and the normative L1 attenuation
+    for it, Jang 2019; x2ct.phantoms.density)."""
     osteoporosis_probability: float = 0.2
-    """Probability of an osteoporotic case (cancellous bone drawn at 60-120 HU instead of 150-350)."""
+    """Probability of an osteoporotic case (cancellous bone drawn at 60-120 HU instead of 150-300);
+    'uniform' density only (with 'age', a case below 110 HU is osteoporotic)."""
     fracture_probability: float = 0.15
     """Probability that a case has a wedge compression fracture (osteoporotic cases: doubled)."""
     fracture_height_loss: tuple[float, float] = (0.2, 0.4)

@@ -27,6 +27,10 @@ from x2ct.xray import preprocess
 from x2ct.xray.field import FieldChoice, check_pair, choose_field
 from x2ct.xray.preprocessing import crop_field, resize_square
 
+RECENTRE_MIN_MM = 5.0
+"""A lateral field is cut again only when the spine lies at least this far (mm at the
+isocentre, one voxel of the shipped models) from its middle."""
+
 
 @dataclass(frozen=True)
 class InputView:
@@ -109,12 +113,46 @@ def prepare_views(
             raise InputError(source, exc.expected, exc.found) from None
         pixels.append(pixel)
     check_pair(choices[0], choices[1], frontal_mm=pixels[0], lateral_mm=pixels[1], sources=sources)
-    views = []
-    for r, choice, pixel, source in zip(radiographs, choices, pixels, sources, strict=True):
-        grey = _scaled_field(r.image.astype(np.float64), choice)
-        cut = crop_field(grey, choice.center, choice.side, 0.0)
-        views.append(InputView(resize_square(cut, xray.size), source, r.image, choice, pixel))
+    views = [
+        InputView(_cut(r.image, choice, xray.size), source, r.image, choice, pixel)
+        for r, choice, pixel, source in zip(radiographs, choices, pixels, sources, strict=True)
+    ]
     return views[0], views[1]
+
+
+def _cut(image: np.ndarray, choice: FieldChoice, size: int) -> np.ndarray:
+    """The model's (size, size) uint8 view of ``choice`` on an original radiograph."""
+    grey = _scaled_field(image.astype(np.float64), choice)
+    return resize_square(crop_field(grey, choice.center, choice.side, 0.0), size)
+
+
+def recentre_lateral(
+    lateral: InputView, spine: np.ndarray, predictor: Predictor
+) -> InputView | None:
+    """The lateral view cut again around the spine a first reconstruction shows, or None.
+
+    No image cue places the spine on a lateral film (``x2ct.xray.field``), so its first field is
+    centred on the body, while the spine lies posterior of the body's middle. A network trained
+    with the spine anywhere in its cube (``prepare.center_jitter_mm``) still finds it there:
+    ``spine`` is the first reconstruction's (D, H, W) mask of the spine (its vertebra labels, or
+    bone), and the field moves along the film's columns (H, anterior -> posterior) to put the
+    mask's centre in the middle. Rows stay: the frontal view fixes them. Returns None when the
+    view's field was given, the mask is empty or the move is under ``RECENTRE_MIN_MM``.
+    """
+    if lateral.crop is None or lateral.crop.method == "given" or not spine.any():
+        return None
+    voxel = predictor.voxel_mm or 1.0
+    centre_h = float(np.nonzero(spine)[1].mean())
+    move_mm = (centre_h - (spine.shape[1] - 1) / 2.0) * voxel
+    if abs(move_mm) < RECENTRE_MIN_MM:
+        return None
+    move_px = move_mm * predictor.geometry.magnification / float(lateral.pixel_mm)
+    row, col = lateral.crop.center
+    choice = dataclasses.replace(
+        lateral.crop, center=(row, col + move_px), method="spine of a first reconstruction"
+    )
+    size = lateral.image.shape[0]
+    return dataclasses.replace(lateral, image=_cut(lateral.original, choice, size), crop=choice)
 
 
 def _own_view(radiograph: Radiograph, xray, intensity: str | None) -> np.ndarray:

@@ -28,7 +28,7 @@ from x2ct.inference.export import (
     write_prediction,
 )
 from x2ct.inference.figures import crops_figure, reconstruction_figure
-from x2ct.inference.inputs import prepare_views
+from x2ct.inference.inputs import InputView, prepare_views, recentre_lateral
 from x2ct.inference.predictor import Predictor
 from x2ct.io import read_radiograph
 from x2ct.scaling import hu_to_target, target_to_hu
@@ -96,6 +96,35 @@ def measure_reconstruction(
     return MeasuredFiles(summary_lines(measures), {k: Path(v) for k, v in paths.items()})
 
 
+RECENTRE_PASSES = 2
+"""At most this many further reconstructions recentre the lateral field (the second only when
+the first moved it far: a network off its training range may place the spine short)."""
+
+
+def predict_views(
+    inputs: tuple[InputView, InputView], predictor: Predictor, *, recentre: bool = True
+) -> tuple[tuple[InputView, InputView], np.ndarray, np.ndarray | None]:
+    """(the views used, (S, S, S) volume in [0, 1], labels or None) of the network.
+
+    With ``recentre``, each pass moves a lateral field centred on the body onto the spine of
+    the last reconstruction (``recentre_lateral``: its vertebra labels, or its bone without a
+    level head) and reconstructs again, up to ``RECENTRE_PASSES`` times.
+    """
+    frontal, lateral = inputs
+    ct01, labels = predictor.predict_both(frontal.image, lateral.image)
+    for _ in range(RECENTRE_PASSES if recentre else 0):
+        if labels is not None:
+            spine = labels > 0
+        else:
+            spine = ct01 >= hu_to_target(predictor.config.evaluate.bone_hu)
+        moved = recentre_lateral(lateral, spine, predictor)
+        if moved is None:
+            break
+        lateral = moved
+        ct01, labels = predictor.predict_both(frontal.image, lateral.image)
+    return (frontal, lateral), ct01, labels
+
+
 def load_truth(path: Path, size: int) -> np.ndarray:
     """A ground-truth CT on the prediction's grid, in [0, 1]: a prepared case (.h5) or a volume
     covering the same cube (NIfTI / DICOM, resized to size^3)."""
@@ -131,6 +160,7 @@ def reconstruct(
     lowest_level: str | None = None,
     centers: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None),
     side_mm: float | None = None,
+    recentre: bool = True,
 ) -> ReconstructionResult:
     """Reconstruct a volume from two radiographs; returns what was written.
 
@@ -145,7 +175,8 @@ def reconstruct(
     named from ``lowest_level`` when given, e.g. 'L5'). A real radiograph (with a pixel
     spacing) is cut to the model's field around its spine (``x2ct.inference.inputs``;
     ``centers`` (row, col) per view and ``side_mm`` on the detector override the search), and
-    ``inputs/crops.png`` shows the cuts.
+    ``inputs/crops.png`` shows the cuts. With ``recentre``, a lateral field centred on the body
+    is moved onto the spine that a first reconstruction shows (``predict_views``).
 
     Raises:
         InputError: for a bad radiograph or model; with ``measure``, when the reconstruction
@@ -171,8 +202,8 @@ def reconstruct(
         centers=centers,
         side_mm=side_mm,
     )
+    inputs, ct01, labels = predict_views(inputs, predictor, recentre=recentre)
     views = [view.image for view in inputs]
-    ct01, labels = predictor.predict_both(views[0], views[1])
     voxel = predictor.voxel_mm or 1.0
     affine = model_frame_affine(predictor.size, voxel)
     volume_path = write_prediction(ct01, affine, out_dir / "volume.nii.gz")

@@ -15,6 +15,7 @@ import numpy as np
 from x2ct.config.phantoms import PhantomConfig
 from x2ct.errors import InputError
 from x2ct.phantoms.anatomy import LABEL_IDS, LEVELS, LevelAnatomy, level_index, reference_table
+from x2ct.phantoms.density import BONE_DENSITY_MODELS, draw_density
 
 SLICE_SPACINGS_MM = (1.0, 1.25, 1.5, 2.0, 2.5)
 """Common reconstruction intervals; a case takes one inside the configured range when it can."""
@@ -128,6 +129,11 @@ def validate_config(config: PhantomConfig) -> None:
     lo_mm, hi_mm = config.margin_below_mm
     if not 0 <= lo_mm <= hi_mm:
         raise InputError("phantoms.margin_below_mm", "0 <= min <= max", str((lo_mm, hi_mm)))
+    if config.bone_density not in BONE_DENSITY_MODELS:
+        raise InputError(
+            "phantoms.bone_density", " or ".join(map(repr, BONE_DENSITY_MODELS)),
+            repr(config.bone_density),
+        )
     if config.cobb_deg is not None and not 0 <= config.cobb_deg <= 60:
         raise InputError("phantoms.cobb_deg", "0-60 degrees or null", str(config.cobb_deg))
 
@@ -240,8 +246,9 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
     curves = _curves(rng, run, cobb)
 
     size = float(rng.uniform(1 - config.size_variation, 1 + config.size_variation))
-    osteoporotic = bool(rng.random() < config.osteoporosis_probability)
-    cancellous = float(rng.uniform(60, 120) if osteoporotic else rng.uniform(150, 300))
+    cancellous, osteoporotic = draw_density(
+        rng, config.bone_density, config.osteoporosis_probability
+    )
     cortical = float(rng.uniform(700, 950) if osteoporotic else rng.uniform(850, 1250))
     cortical_mm = 0.6 if osteoporotic else 0.8
 

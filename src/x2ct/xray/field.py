@@ -19,11 +19,10 @@ the spine. Steps, on a (rows, cols) image with bone bright:
    middle row; ``center`` / ``side_mm`` override either.
 4. ``check_pair``: a frontal view is more mirror-symmetric than a lateral one (with each row's
    mean removed, so that what runs across, vertebrae and discs, does not count). The
-   separation is modest (see ``SWAP_MARGIN``), so only clear cases are refused: views given
-   the other way round, a lateral as symmetric as a frontal, the same image twice, a field the
-   exposed area covers less than half of, and exposed heights differing by more than a third. Views given the other way round, or two frontal-looking views,
-   are refused with one line saying so; so is a field that the exposed area covers less than
-   half of, and two views whose exposed heights differ by more than a third.
+   separation is modest (see ``SWAP_MARGIN``), so only clear cases are refused, each with one
+   line saying which: views given the other way round, a lateral as symmetric as a frontal,
+   the same image twice, a field the exposed area covers less than half of, and exposed
+   heights differing by more than a third.
 
 Units: pixels unless named ``_mm``; mm are on the detector plane.
 """

@@ -104,14 +104,60 @@ def _affine(image: torch.Tensor, angle_deg: float, zoom: float) -> torch.Tensor:
     return F.grid_sample(image[None, None], grid, align_corners=False)[0, 0]
 
 
+def view_geometry(kind: str, strength: float, rng: np.random.Generator) -> tuple[float, float]:
+    """(in-plane angle in degrees, zoom) that ``rotation`` or ``magnification`` applies to one
+    view at ``strength``; it takes from ``rng`` exactly what the perturbation takes."""
+    side = float(rng.choice((-1.0, 1.0)))
+    if kind == "rotation":
+        return 5.0 * strength * side, 1.0
+    if kind == "magnification":
+        return 0.0, 1.0 + 0.08 * strength * side
+    raise ValueError(f"{kind!r} is not a geometric perturbation (rotation, magnification)")
+
+
 def rotation(image: torch.Tensor, strength: float, rng: np.random.Generator) -> torch.Tensor:
     """In-plane rotation of up to +-5 degrees (patient or detector not square to the beam)."""
-    return _affine(image, 5.0 * strength * rng.choice((-1.0, 1.0)), 1.0).clamp(0, 1)
+    return _affine(image, *view_geometry("rotation", strength, rng)).clamp(0, 1)
 
 
 def magnification(image: torch.Tensor, strength: float, rng: np.random.Generator) -> torch.Tensor:
     """Scale change of up to +-8 % (another source or object-to-detector distance)."""
-    return _affine(image, 0.0, 1.0 + 0.08 * strength * rng.choice((-1.0, 1.0))).clamp(0, 1)
+    return _affine(image, *view_geometry("magnification", strength, rng)).clamp(0, 1)
+
+
+def move_volume(
+    volume: torch.Tensor, frontal: tuple[float, float], lateral: tuple[float, float]
+) -> torch.Tensor:
+    """The (D, H, W) volume moved as two geometric view perturbations imply (trilinear, edges
+    filled with the volume's minimum).
+
+    ``frontal`` and ``lateral`` are (angle in degrees, zoom) of ``view_geometry``. A frontal view
+    (rows D, columns W) rotated by a shows the volume rotated by a in the D-W plane; a lateral
+    view (rows D, columns H) rotated by b, the volume rotated by b in the D-H plane. Both views
+    zoomed by z show the volume scaled by z; zooms that differ (each view at another distance,
+    no single object shows both) scale W by the frontal zoom, H by the lateral and D by their
+    geometric mean. Exact for parallel rays through a cube the views cover; a first-order
+    approximation for the small angles and the cone beam used (ray divergence under 10 deg).
+    """
+    (a, zoom_f), (b, zoom_l) = frontal, lateral
+    ca, sa = math.cos(math.radians(a)), math.sin(math.radians(a))
+    cb, sb = math.cos(math.radians(b)), math.sin(math.radians(b))
+    # affine_grid maps output (x, y, z) = (W, H, D) normalised coordinates to input ones
+    rot_frontal = torch.tensor(
+        [[ca, 0.0, -sa], [0.0, 1.0, 0.0], [sa, 0.0, ca]], dtype=torch.float64
+    )
+    rot_lateral = torch.tensor(
+        [[1.0, 0.0, 0.0], [0.0, cb, -sb], [0.0, sb, cb]], dtype=torch.float64
+    )
+    scale = torch.diag(
+        torch.tensor([1 / zoom_f, 1 / zoom_l, 1 / math.sqrt(zoom_f * zoom_l)], dtype=torch.float64)
+    )
+    matrix = scale @ rot_frontal @ rot_lateral
+    theta = torch.cat([matrix, torch.zeros(3, 1, dtype=torch.float64)], dim=1)[None]
+    grid = F.affine_grid(theta.to(volume.dtype), [1, 1, *volume.shape], align_corners=False)
+    low = volume.min()
+    moved = F.grid_sample(volume[None, None] - low, grid, align_corners=False)[0, 0]
+    return moved + low
 
 
 Perturbation = Callable[[torch.Tensor, float, np.random.Generator], torch.Tensor]
