@@ -258,6 +258,7 @@ def summarise(rows: list[dict], model: str, args, seconds: float) -> dict:
         "benchmark": "films",
         "model": model,
         "seed": args.seed,
+        "drawn": args.n,
         "phantoms": len(phantoms),
         "spine_minus_body_centre_mm": {
             r["case"]: r["spine_minus_body_mm"] for r in rows if "spine_minus_body_mm" in r

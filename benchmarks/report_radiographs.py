@@ -181,8 +181,9 @@ def films() -> list[str]:
     ]
     first = runs[0]
     return out + [
-        f"`benchmarks/films.py --models NAME ... --n {first['phantoms']}`: {first['phantoms']} "
-        f"phantoms with the whole trunk in the field (seed {first['seed']}) and the real lumbar CT, "
+        f"`benchmarks/films.py --models NAME ... --n {first['drawn']}`: {first['drawn']} "
+        f"phantoms with the whole trunk in the field (seed {first['seed']}; {first['phantoms']} "
+        "of them scored, the others' films refused, listed in the JSON) and the real lumbar CT, "
         f"rendered as {first['film_mm'][0]:.0f} x {first['film_mm'][1]:.0f} mm films at "
         f"{first['pitch_mm']:g} mm pixels with each model's own DRR settings, the central ray aimed "
         f"up to {first['aim_error_mm']:g} mm off the body's middle. `x2ct reconstruct` finds the "

@@ -9,6 +9,8 @@ Two kinds of input:
   ``side_mm``) cut around it (``x2ct.xray.field``); the two views are checked to be a frontal
   and a lateral view of one spine. Grey levels are rescaled from the exposed field's 0.5-99.5 %
   percentiles; the collimated bands become black, as the space around the body in training.
+  The lateral field starts at the body's middle; ``recentre_lateral`` moves it onto the spine
+  that a first reconstruction shows (``x2ct.inference.reconstruct.predict_views``).
 
 Views are (S, S) uint8 with S the model's view size; ``crop`` records what was cut where.
 """

@@ -13,8 +13,9 @@ the spine. Steps, on a (rows, cols) image with bone bright:
    mirrored). On x2ct's phantom views (mono and processed) it lands within 1.2 mm of the
    spine's centre (median) and more than 10 mm off in 3 of 34 views. Lateral view: no image
    cue tried (brightest detrended band, row-periodic texture) placed the spine within 15 mm
-   in most phantom views, so the field is centred on the body; give its centre when the crops
-   figure shows it off.
+   in most phantom views, so the field is centred on the body; ``x2ct reconstruct`` then moves
+   it onto the spine that a first reconstruction shows (``x2ct.inference.inputs``), or takes
+   the centre given.
 3. The field is a square of the model's side centred on that column and on the exposed box's
    middle row; ``center`` / ``side_mm`` override either.
 4. ``check_pair``: a frontal view is more mirror-symmetric than a lateral one (with each row's
@@ -155,8 +156,9 @@ def choose_field(
     """The square of ``side_mm`` (detector mm) around the spine of a bone-bright radiograph.
 
     ``view`` 'frontal': the column is the body's axis of mirror symmetry; 'lateral': the
-    middle of the body (no image cue placed the spine reliably there: give ``center`` when
-    the crops figure shows it off). Rows: the middle of the exposed field.
+    middle of the body (no image cue placed the spine reliably there; ``x2ct reconstruct``
+    then moves it onto the spine of a first reconstruction, or takes ``center``). Rows: the
+    middle of the exposed field.
     """
     box = exposed_box(image)
     side = side_mm / pixel_mm
