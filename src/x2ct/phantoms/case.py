@@ -131,7 +131,8 @@ def validate_config(config: PhantomConfig) -> None:
         raise InputError("phantoms.margin_below_mm", "0 <= min <= max", str((lo_mm, hi_mm)))
     if config.bone_density not in BONE_DENSITY_MODELS:
         raise InputError(
-            "phantoms.bone_density", " or ".join(map(repr, BONE_DENSITY_MODELS)),
+            "phantoms.bone_density",
+            " or ".join(map(repr, BONE_DENSITY_MODELS)),
             repr(config.bone_density),
         )
     if config.cobb_deg is not None and not 0 <= config.cobb_deg <= 60:
