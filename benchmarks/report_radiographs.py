@@ -32,8 +32,7 @@ def realism() -> list[str]:
 
 
 def robustness() -> list[str]:
-    runs = [load(p.stem) for p in sorted(RESULTS.glob("robustness_*.json"))]
-    runs = sorted((r for r in runs if r), key=lambda r: _order(r["model"]))
+    runs = _per_model("robustness")
     out = ["## Robustness of the models to how radiographs differ", ""]
     if not runs:
         return out + missing("robustness", "benchmarks/robustness.py --model NAME")
@@ -111,6 +110,12 @@ def _geometric(runs: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _per_model(benchmark: str) -> list[dict[str, Any]]:
+    """Every ``<benchmark>_<model>.json`` result, shipped models first (``_order``)."""
+    runs = [load(p.stem) for p in sorted(RESULTS.glob(f"{benchmark}_*.json"))]
+    return sorted((r for r in runs if r), key=lambda r: _order(r["model"]))
+
+
 def _order(model: str) -> tuple[int, str]:
     """Shipped models first, in their listed order, then the others by name."""
     from x2ct.models.folder import shipped_names
@@ -155,8 +160,7 @@ def app_speed() -> list[str]:
 
 
 def films() -> list[str]:
-    runs = [load(p.stem) for p in sorted(RESULTS.glob("films_*.json"))]
-    runs = sorted((r for r in runs if r), key=lambda r: _order(r["model"]))
+    runs = _per_model("films")
     out = ["## Whole films: the spine's field found, and what it costs", ""]
     if not runs:
         return out + missing("films", "benchmarks/films.py --models NAME ...")

@@ -170,8 +170,8 @@ def pelvis_hu(sdf: np.ndarray, q: Coords, spec: VertebraSpec) -> np.ndarray:
     off = spec.texture_offset
     idx = [((q[k] * np.float32(1.1) + 4096).astype(np.int32) + off[k]) & 63 for k in range(3)]
     canc = np.float32(spec.cancellous_hu)
-    # The tile's trabeculae run along its first axis; b first turns them away from the body
-    # axis, along which the vertebrae's run.
+    # The tile's trabeculae run along its first axis. The vertebrae index it with the body
+    # axis first; the pelvis swaps the first two, so its trabeculae run across the body axis.
     hu = canc + np.float32(35.0 + 0.15 * spec.cancellous_hu) * tile[idx[1], idx[0], idx[2]]
     w = np.clip((np.float32(spec.cortical_mm + 0.6) + sdf) / np.float32(0.7), 0.0, 1.0)
     hu += w * (np.float32(spec.cortical_hu) - hu)
