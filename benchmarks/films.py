@@ -5,7 +5,8 @@ This benchmark makes film-sized frontal and lateral radiographs whose spine posi
 and measures each step against it:
 
 - Cases: ``--n`` phantoms drawn with a whole trunk in the field (matrix 512 at 0.8-0.9 mm, seed
-  ``--seed``, never trained on) and the real lumbar CT of ``data/totalseg-lumbar``.
+  ``--seed``, never trained on; ``--trunk population``: with the trunk of ``phantoms.trunk``
+  'population') and the real lumbar CT of ``data/totalseg-lumbar``.
 - Films: 430 x 350 mm (portrait) at 1 mm pixels, rendered with the model's own ``drr`` settings
   (its physics and display) through the whole CT. The central ray is aimed as a radiographer
   does, at the body's middle (frontal) and at the spine's height, each off by a uniform error of
@@ -47,6 +48,7 @@ from x2ct.inference.reconstruct import predict_views
 from x2ct.io import Radiograph, read_volume
 from x2ct.models.folder import resolve_model
 from x2ct.phantoms import generate_phantom
+from x2ct.phantoms.trunk import TRUNK_MODELS, SagittalCover, sagittal_cover
 from x2ct.prepare.case import read_label_ids
 from x2ct.prepare.resample import aligned_cube_affine, resample_to_cube
 from x2ct.scaling import hu_to_target
@@ -74,6 +76,7 @@ class FilmCase:
     ct: Volume
     spine_mm: np.ndarray
     body_mm: np.ndarray
+    cover: SagittalCover
 
 
 def centre_mm(volume: Volume, mask: np.ndarray) -> np.ndarray:
@@ -93,21 +96,23 @@ def body_mask(ct: Volume) -> np.ndarray:
     return regions == 1 + int(np.argmax(sizes))
 
 
-def film_cases(n: int, seed: int) -> Iterator[FilmCase]:
+def film_case(name: str, ct: Volume, levels: np.ndarray) -> FilmCase:
+    """A case from its CT and its (D, H, W) map of vertebra ids (0 elsewhere)."""
+    body = body_mask(ct)
+    cover = sagittal_cover(body, levels, ct.spacing)
+    return FilmCase(name, ct, centre_mm(ct, levels > 0), centre_mm(ct, body), cover)
+
+
+def film_cases(n: int, seed: int, trunk: str = "uniform") -> Iterator[FilmCase]:
     """The ``n`` trunk phantoms, one at a time (each holds a few hundred MB), then the real CT."""
+    drawn = dataclasses.replace(TRUNK, trunk=trunk)
     for i in range(n):
-        phantom = generate_phantom(seed + i, TRUNK)
-        yield FilmCase(
-            f"phantom-{seed + i}",
-            phantom.ct,
-            centre_mm(phantom.ct, phantom.labels.array > 0),
-            centre_mm(phantom.ct, body_mask(phantom.ct)),
-        )
+        phantom = generate_phantom(seed + i, drawn)
+        yield film_case(f"phantom-{seed + i}", phantom.ct, phantom.labels.array)
     real = ROOT / "data" / "totalseg-lumbar"
     ct = read_volume(real / "ct.nii.gz")
     ids, _ = read_label_ids(real / "labels.nii.gz")
-    spine = np.isin(ids, REAL_LEVELS)
-    yield FilmCase("real CT", ct, centre_mm(ct, spine), centre_mm(ct, body_mask(ct)))
+    yield film_case("real CT", ct, np.where(np.isin(ids, REAL_LEVELS), ids, 0))
 
 
 def project(point_mm: np.ndarray, geometry: ConeBeam, view: str) -> tuple[float, float]:
@@ -162,6 +167,8 @@ def run_case(case: FilmCase, predictor: Predictor, rng: np.random.Generator) -> 
     row: dict = {"case": case.name}
     # where the spine lies in the trunk, (D, H, W) mm: H > 0 is posterior of the body's middle
     row["spine_minus_body_mm"] = [round(float(v), 1) for v in case.spine_mm - case.body_mm]
+    row["tip_to_back_mm"] = round(case.cover.tip_to_back_mm, 1)
+    row["belly_to_tip_mm"] = round(case.cover.belly_to_tip_mm, 1)
     try:
         prepare_views(lateral, frontal, predictor)
         row["swap_refused"] = False
@@ -197,23 +204,28 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["default"])
     parser.add_argument("--n", type=int, default=12)
     parser.add_argument("--seed", type=int, default=525252)
+    parser.add_argument(
+        "--trunk", choices=TRUNK_MODELS, default="uniform",
+        help="how the phantoms' trunk is drawn (phantoms.trunk); not 'uniform': files get a suffix",
+    )  # fmt: skip
     args = parser.parse_args()
+    suffix = "" if args.trunk == "uniform" else f"_trunk-{args.trunk}"
     torch.set_num_threads(2)
     folders = [resolve_model(name) for name in args.models]
     predictors = [Predictor.from_model(folder) for folder in folders]
     started = time.perf_counter()
     rows: dict[str, list[dict]] = {folder.name: [] for folder in folders}
-    for index, case in enumerate(film_cases(args.n, args.seed)):
+    for index, case in enumerate(film_cases(args.n, args.seed, args.trunk)):
         for folder, predictor in zip(folders, predictors, strict=True):
             row = run_case(case, predictor, np.random.default_rng([args.seed, index]))
             rows[folder.name].append(row)
             print_row(folder.name, row)
     for name, model_rows in rows.items():
-        figure = ROOT / "docs" / "figures" / f"films_{name}.png"
+        figure = ROOT / "docs" / "figures" / f"films_{name}{suffix}.png"
         shown = [r for r in model_rows[:-1] if "views" in r][:3]
         draw(shown + [r for r in model_rows[-1:] if "views" in r], figure)
         record = summarise(model_rows, name, args, time.perf_counter() - started)
-        out = ROOT / "benchmarks" / "results" / f"films_{name}.json"
+        out = ROOT / "benchmarks" / "results" / f"films_{name}{suffix}.json"
         write_text(out, json.dumps(record, indent=1) + "\n")
         print(name, json.dumps(record["summary"], indent=1))
         print(f"-> {out}, {figure}")
@@ -259,6 +271,7 @@ def summarise(rows: list[dict], model: str, args, seconds: float) -> dict:
         "model": model,
         "seed": args.seed,
         "drawn": args.n,
+        "trunk": args.trunk,
         "phantoms": len(phantoms),
         "spine_minus_body_centre_mm": {
             r["case"]: r["spine_minus_body_mm"] for r in rows if "spine_minus_body_mm" in r

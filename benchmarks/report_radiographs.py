@@ -31,6 +31,42 @@ def realism() -> list[str]:
     ]
 
 
+def trunk() -> list[str]:
+    data = load("trunk")
+    out = ["## Where the spine lies in the trunk (phantoms against the real CT)", ""]
+    if data is None:
+        return out + missing("trunk", "benchmarks/trunk.py")
+
+    def cell(values: list[float]) -> str:
+        median, low, high = values
+        return f"{median:.0f} ({low:.0f} to {high:.0f})"
+
+    keys = ("tip_to_back_mm", "belly_to_tip_mm", "spine_minus_body_mm")
+    rows = [
+        f"| phantoms, `phantoms.trunk: {name}` | "
+        + " | ".join(cell(entry["summary"][k]) for k in keys)
+        + " |"
+        for name, entry in data["models"].items()
+    ]
+    real = data["real CT"]
+    rows.append(
+        "| the real lumbar CT (L1-L5) | " + " | ".join(f"{real[k]:.0f}" for k in keys) + " |"
+    )
+    return out + [
+        f"`benchmarks/trunk.py --n {data['n']}`: phantoms of seed {data['seed']} drawn with the whole "
+        "trunk in the field under each trunk model, measured as the real CT is: along the body's depth "
+        "through each vertebra's spinous tip (median over the vertebrae), and the vertebrae's centroid "
+        "minus the body's (> 0: behind the trunk's middle). Median (5th to 95th percentile), mm. "
+        "Sources of the models: [docs/phantoms.md](docs/phantoms.md); figure: "
+        "[docs/figures/trunk.png](docs/figures/trunk.png).",
+        "",
+        "| trunk | spinous tip -> back skin | belly skin -> spinous tip | spine minus body centre |",
+        "|---|---:|---:|---:|",
+        *rows,
+        "",
+    ]
+
+
 def robustness() -> list[str]:
     runs = _per_model("robustness")
     out = ["## Robustness of the models to how radiographs differ", ""]
@@ -159,6 +195,12 @@ def app_speed() -> list[str]:
     ]
 
 
+def _trunk(run: dict[str, Any]) -> str:
+    """How the phantoms' trunk was drawn, when not as ``x2ct phantoms`` draws it."""
+    trunk = run.get("trunk", "uniform")
+    return "" if trunk == "uniform" else f", phantoms.trunk {trunk}"
+
+
 def films() -> list[str]:
     runs = _per_model("films")
     out = ["## Whole films: the spine's field found, and what it costs", ""]
@@ -177,7 +219,7 @@ def films() -> list[str]:
         )
 
     rows = [
-        f"| {_name(r['model'])} | {err(r, 'frontal_col_error_mm')} | "
+        f"| {_name(r['model'])}{_trunk(r)} | {err(r, 'frontal_col_error_mm')} | "
         f"{err(r, 'lateral_col_error_mm')} | {err(r, 'lateral_col_error_recentred_mm')} | "
         f"{dice(r, 'bone_Dice_known')} | {dice(r, 'bone_Dice_found')} | "
         f"{dice(r, 'bone_Dice_recentred')} | {r['summary']['swapped pairs refused']} |"

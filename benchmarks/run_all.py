@@ -27,6 +27,7 @@ BENCHMARKS = {
     "train_step": ["train_step.py", "--presets", "tiny", "cpu"],
     "measures_accuracy": ["measures_accuracy.py"],
     "drr_realism": ["drr_realism.py"],
+    "trunk": ["trunk.py", "--n", "30"],
     "robustness_spine-cpu": ["robustness.py", "--model", "spine-cpu", "--n", "20"],
     "robustness_spine-cpu-realistic": [
         "robustness.py",

@@ -36,6 +36,11 @@ class PhantomConfig:
     """How cancellous bone density is drawn: 'uniform' (150-300 HU, or 60-120 HU for an
     osteoporotic case) or 'age' (an adult CT population's age and the normative L1 attenuation
     for it, Jang 2019; x2ct.phantoms.density)."""
+    trunk: str = "uniform"
+    """How the trunk around the spine is drawn: 'uniform' (depth 190-270 mm with the patient's
+    size, 35-55 mm of back muscle plus fat behind the spinous tips) or 'population' (the
+    sagittal abdominal diameter of US adults, Kahn 2014, and only the subcutaneous fat behind
+    the tips; x2ct.phantoms.trunk)."""
     osteoporosis_probability: float = 0.2
     """Probability of an osteoporotic case (cancellous bone drawn at 60-120 HU instead of 150-300);
     'uniform' density only (with 'age', a case below 110 HU is osteoporotic)."""

@@ -16,6 +16,7 @@ from x2ct.config.phantoms import PhantomConfig
 from x2ct.errors import InputError
 from x2ct.phantoms.anatomy import LABEL_IDS, LEVELS, LevelAnatomy, level_index, reference_table
 from x2ct.phantoms.density import BONE_DENSITY_MODELS, draw_density
+from x2ct.phantoms.trunk import TRUNK_MODELS, UNIFORM_DEPTH_MM, trunk_depth
 
 SLICE_SPACINGS_MM = (1.0, 1.25, 1.5, 2.0, 2.5)
 """Common reconstruction intervals; a case takes one inside the configured range when it can."""
@@ -135,6 +136,8 @@ def validate_config(config: PhantomConfig) -> None:
             " or ".join(map(repr, BONE_DENSITY_MODELS)),
             repr(config.bone_density),
         )
+    if config.trunk not in TRUNK_MODELS:
+        raise InputError("phantoms.trunk", " or ".join(map(repr, TRUNK_MODELS)), repr(config.trunk))
     if config.cobb_deg is not None and not 0 <= config.cobb_deg <= 60:
         raise InputError("phantoms.cobb_deg", "0-60 degrees or null", str(config.cobb_deg))
 
@@ -298,7 +301,7 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
     drawn = _drawn_levels(run, config, spacing[0], vertebrae, discs)
     body = {
         "half_width": float(rng.uniform(130, 180)) * (0.85 + 0.15 * size),
-        "depth": float(rng.uniform(190, 270)) * (0.85 + 0.15 * size),
+        "depth": trunk_depth(config.trunk, float(rng.uniform(*UNIFORM_DEPTH_MM)), size),
         "fat_mm": float(rng.uniform(6, 40)),
         "muscle_mm": float(rng.uniform(8, 15)),
         "back_muscle_mm": float(rng.uniform(35, 55)),

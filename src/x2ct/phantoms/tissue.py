@@ -15,6 +15,7 @@ import numpy as np
 from x2ct.phantoms.case import CaseSpec
 from x2ct.phantoms.sdf import Grid, box_around, corners
 from x2ct.phantoms.texture import KeyTexture
+from x2ct.phantoms.trunk import back_cover
 
 AIR_HU = -1000.0
 LUNG_HU = -850.0
@@ -97,9 +98,8 @@ def draw_body(
     fat = (body["fat_mm"] * (1.0 - 0.3 * thorax)).astype(f32)
     wall = f32(body["muscle_mm"])
     y_smooth = np.mean(track.y_body) + 0.5 * (track.y_body - np.mean(track.y_body))
-    y_back_skin = (y_smooth + (track.y_back - track.y_body) + body["back_muscle_mm"] + fat).astype(
-        f32
-    )
+    cover = back_cover(spec.config.trunk, body["back_muscle_mm"], fat)
+    y_back_skin = (y_smooth + (track.y_back - track.y_body) + cover).astype(f32)
     y0 = y_back_skin - depth / 2
     x0 = (np.mean(track.x_body) + 0.3 * (track.x_body - np.mean(track.x_body))).astype(f32)
     half = depth / 2
