@@ -88,3 +88,18 @@ def test_sagittal_cover_measures_a_drawn_box():
     assert cover.belly_to_tip_mm == pytest.approx(2.0 * np.median([29 - 5, 33 - 5]))
     with pytest.raises(ValueError, match="whole depth"):
         sagittal_cover(np.ones_like(body), levels, (1.0, 2.0, 1.0))
+
+
+def test_mixed_draws_each_case_as_one_of_the_two_models():
+    mixed = replace(SMALL, trunk="mixed")
+    chosen = []
+    for seed in range(40):
+        case = sample_case(seed, mixed)
+        alike = sample_case(seed, replace(SMALL, trunk=case.trunk))
+        assert case.body == alike.body and case.vertebrae == alike.vertebrae
+        assert case.run == alike.run and case.curves == alike.curves
+        chosen.append(case.trunk)
+    assert set(chosen) == {"uniform", "population"}
+    assert 10 <= chosen.count("population") <= 30
+    assert sample_case(0, SMALL).trunk == "uniform"
+    assert sample_case(0, replace(SMALL, trunk="population")).trunk == "population"

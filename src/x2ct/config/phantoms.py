@@ -40,7 +40,7 @@ class PhantomConfig:
     """How the trunk around the spine is drawn: 'uniform' (depth 190-270 mm with the patient's
     size, 35-55 mm of back muscle plus fat behind the spinous tips) or 'population' (the
     sagittal abdominal diameter of US adults, Kahn 2014, and only the subcutaneous fat behind
-    the tips; x2ct.phantoms.trunk)."""
+    the tips; x2ct.phantoms.trunk) or 'mixed' (each case one of the two, even odds)."""
     osteoporosis_probability: float = 0.2
     """Probability of an osteoporotic case (cancellous bone drawn at 60-120 HU instead of 150-300);
     'uniform' density only (with 'age', a case below 110 HU is osteoporotic)."""

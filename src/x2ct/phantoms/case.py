@@ -8,7 +8,7 @@ is reproducible alone and does not depend on which worker process draws it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from x2ct.config.phantoms import PhantomConfig
 from x2ct.errors import InputError
 from x2ct.phantoms.anatomy import LABEL_IDS, LEVELS, LevelAnatomy, level_index, reference_table
 from x2ct.phantoms.density import BONE_DENSITY_MODELS, draw_density
-from x2ct.phantoms.trunk import TRUNK_MODELS, UNIFORM_DEPTH_MM, trunk_depth
+from x2ct.phantoms.trunk import TRUNK_MODELS, UNIFORM_DEPTH_MM, draw_trunk, trunk_depth
 
 SLICE_SPACINGS_MM = (1.0, 1.25, 1.5, 2.0, 2.5)
 """Common reconstruction intervals; a case takes one inside the configured range when it can."""
@@ -112,6 +112,8 @@ class CaseSpec:
     texture_seed: int = 0
     noise_seed: int = 0
     tissue_seed: int = 0
+    trunk: str = "uniform"
+    """The trunk model the case was drawn with: 'uniform' or 'population' (x2ct.phantoms.trunk)."""
 
 
 def validate_config(config: PhantomConfig) -> None:
@@ -301,7 +303,7 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
     drawn = _drawn_levels(run, config, spacing[0], vertebrae, discs)
     body = {
         "half_width": float(rng.uniform(130, 180)) * (0.85 + 0.15 * size),
-        "depth": trunk_depth(config.trunk, float(rng.uniform(*UNIFORM_DEPTH_MM)), size),
+        "depth": float(rng.uniform(*UNIFORM_DEPTH_MM)),  # the draw; the depth is set below
         "fat_mm": float(rng.uniform(6, 40)),
         "muscle_mm": float(rng.uniform(8, 15)),
         "back_muscle_mm": float(rng.uniform(35, 55)),
@@ -315,7 +317,7 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
         "table_gap_mm": float(rng.uniform(0, 6)),
         "bowel_gas": float(rng.uniform(0.02, 0.12)),
     }
-    return CaseSpec(
+    spec = CaseSpec(
         seed=int(seed),
         config=config,
         spacing=spacing,
@@ -353,3 +355,7 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
         noise_seed=sub_seed(noise_ss),
         tissue_seed=sub_seed(tissue_ss),
     )
+    # Drawn after everything else, so that a seed keeps its anatomy under every trunk model.
+    trunk = draw_trunk(rng, config.trunk)
+    depth = trunk_depth(trunk, body["depth"], size)
+    return replace(spec, body={**body, "depth": depth}, trunk=trunk)

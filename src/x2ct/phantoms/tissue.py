@@ -98,7 +98,7 @@ def draw_body(
     fat = (body["fat_mm"] * (1.0 - 0.3 * thorax)).astype(f32)
     wall = f32(body["muscle_mm"])
     y_smooth = np.mean(track.y_body) + 0.5 * (track.y_body - np.mean(track.y_body))
-    cover = back_cover(spec.config.trunk, body["back_muscle_mm"], fat)
+    cover = back_cover(spec.trunk, body["back_muscle_mm"], fat)
     y_back_skin = (y_smooth + (track.y_back - track.y_body) + cover).astype(f32)
     y0 = y_back_skin - depth / 2
     x0 = (np.mean(track.x_body) + 0.3 * (track.x_body - np.mean(track.x_body))).astype(f32)

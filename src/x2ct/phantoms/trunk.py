@@ -16,9 +16,11 @@ Two models (``phantoms.trunk``):
   the facets about 20 mm in front of the tips). The real lumbar CT in ``data/totalseg-lumbar``
   has its tips 40 mm under the back skin and 207 mm behind the belly's skin.
 
-Both models take exactly the same random numbers (the depth's uniform draw is mapped through the
-population's quantile function), so a seed draws the same anatomy under either model and only
-the trunk around the spine differs.
+- ``"mixed"``: each case is drawn under 'uniform' or 'population', with even odds.
+
+All take exactly the same random numbers (the depth's uniform draw is mapped through the
+population's quantile function; 'mixed' draws its choice after everything else), so a seed
+draws the same anatomy under every model and only the trunk around the spine differs.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TRUNK_MODELS = ("uniform", "population")
-"""Values of ``phantoms.trunk``."""
+TRUNK_MODELS = ("uniform", "population", "mixed")
+"""Values of ``phantoms.trunk``; 'mixed' draws each case under one of the other two."""
 
 UNIFORM_DEPTH_MM = (190.0, 270.0)
 """Range of the trunk's depth under the 'uniform' model (mm, before the size scaling)."""
@@ -44,6 +46,14 @@ SAD_QUANTILES = (
 """(cumulative probability, sagittal abdominal diameter mm) of the 'population' model."""
 SUPRASPINOUS_MM = 5.0
 """Supraspinous ligament and skin between the spinous tips and the subcutaneous fat (mm)."""
+
+
+def draw_trunk(rng: np.random.Generator, model: str) -> str:
+    """The model a case is drawn with: ``model`` itself, or for 'mixed' one of the other two
+    (one random number, drawn only then)."""
+    if model != "mixed":
+        return model
+    return "population" if rng.random() < 0.5 else "uniform"
 
 
 def trunk_depth(model: str, uniform_draw: float, size: float) -> float:

@@ -229,6 +229,7 @@ def build_truth(
             "size_factor": round(spec.size_factor, 4),
             "osteoporotic": spec.osteoporotic,
             "body": {k: round(v, 2) for k, v in spec.body.items()},
+            "trunk": spec.trunk,
             "table": spec.table,
             "pose_deg": _round(spec.patient_pose_deg),
             "noise_hu": round(spec.noise_hu, 2),
