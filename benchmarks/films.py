@@ -48,7 +48,7 @@ from x2ct.inference.reconstruct import predict_views
 from x2ct.io import Radiograph, read_volume
 from x2ct.models.folder import resolve_model
 from x2ct.phantoms import generate_phantom
-from x2ct.phantoms.trunk import TRUNK_MODELS, SagittalCover, sagittal_cover
+from x2ct.phantoms.trunk import TRUNK_MODELS, SagittalCover, patient_mask, sagittal_cover
 from x2ct.prepare.case import read_label_ids
 from x2ct.prepare.resample import aligned_cube_affine, resample_to_cube
 from x2ct.scaling import hu_to_target
@@ -85,20 +85,9 @@ def centre_mm(volume: Volume, mask: np.ndarray) -> np.ndarray:
     return (index - (np.array(volume.shape) - 1) / 2.0) * np.array(volume.spacing)
 
 
-def body_mask(ct: Volume) -> np.ndarray:
-    """The patient: the largest connected region above -300 HU (drops the table)."""
-    from scipy import ndimage
-
-    regions, count = ndimage.label(ct.array > -300)
-    if count == 0:
-        return regions > 0
-    sizes = ndimage.sum_labels(np.ones_like(regions), regions, index=np.arange(1, count + 1))
-    return regions == 1 + int(np.argmax(sizes))
-
-
 def film_case(name: str, ct: Volume, levels: np.ndarray) -> FilmCase:
     """A case from its CT and its (D, H, W) map of vertebra ids (0 elsewhere)."""
-    body = body_mask(ct)
+    body = patient_mask(ct.array)
     cover = sagittal_cover(body, levels, ct.spacing)
     return FilmCase(name, ct, centre_mm(ct, levels > 0), centre_mm(ct, body), cover)
 

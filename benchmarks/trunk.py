@@ -26,40 +26,28 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
+from films import REAL_LEVELS
 from x2ct.atomic import atomic_path, write_text
 from x2ct.config.phantoms import PhantomConfig
 from x2ct.io import read_volume
 from x2ct.phantoms import generate_phantom
-from x2ct.phantoms.trunk import TRUNK_MODELS, sagittal_cover
+from x2ct.phantoms.trunk import TRUNK_MODELS, patient_mask, sagittal_cover
 from x2ct.prepare.case import read_label_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 WHOLE = PhantomConfig(matrix=320, inplane_spacing_mm=(2.0, 2.0), table_probability=0.0)
 """A 640 mm field, which holds all but the deepest drawn trunks (x2ct's defaults otherwise)."""
-REAL_LEVELS = (27, 28, 29, 30, 31)
-"""TotalSegmentator ids of L5..L1: the real CT's complete lumbar vertebrae."""
 L3 = (22, 29)
 """Label of L3 in x2ct's phantoms and in TotalSegmentator's."""
 SHOWN = 3
 """Phantoms of each model drawn in the figure."""
 
 
-def body_mask(ct: np.ndarray) -> np.ndarray:
-    """The patient: the largest connected region above -300 HU."""
-    regions, count = ndimage.label(ct > -300)
-    if count == 0:
-        return regions > 0
-    sizes = np.bincount(regions.ravel())
-    sizes[0] = 0
-    return regions == int(np.argmax(sizes))
-
-
 def measure(ct: np.ndarray, levels: np.ndarray, spacing: tuple[float, ...]) -> dict[str, float]:
     """The three depths of a CT (D, H, W in HU, H anterior -> posterior) and its level map."""
-    body = body_mask(ct)
+    body = patient_mask(ct)
     cover = sagittal_cover(body, levels, spacing)
     spine_h = float(np.nonzero(levels)[1].mean())
     body_h = float(np.nonzero(body)[1].mean())

@@ -16,6 +16,7 @@ from x2ct.phantoms.trunk import (
     SUPRASPINOUS_MM,
     UNIFORM_DEPTH_MM,
     back_cover,
+    patient_mask,
     sagittal_cover,
     trunk_depth,
 )
@@ -55,22 +56,15 @@ def test_an_unknown_trunk_model_is_refused():
         sample_case(0, replace(SMALL, trunk="thin"))
 
 
-def _body(ct: np.ndarray) -> np.ndarray:
-    from scipy import ndimage
-
-    regions, _ = ndimage.label(ct > -300)
-    sizes = np.bincount(regions.ravel())
-    sizes[0] = 0
-    return regions == int(np.argmax(sizes))
-
-
 @pytest.mark.parametrize("seed", [0, 3])
 def test_the_back_skin_lies_the_fat_behind_the_spinous_tips(seed):
     fat = sample_case(seed, POPULATION).body["fat_mm"]
     covers = {}
     for config in (WHOLE, POPULATION):
         phantom = generate_phantom(seed, config)
-        cover = sagittal_cover(_body(phantom.ct.array), phantom.labels.array, phantom.ct.spacing)
+        cover = sagittal_cover(
+            patient_mask(phantom.ct.array), phantom.labels.array, phantom.ct.spacing
+        )
         covers[config.trunk] = cover.tip_to_back_mm
     # the back half-follows the lordosis and its outline is rounded: 3 voxels (2 mm) of slack
     assert covers["population"] == pytest.approx(SUPRASPINOUS_MM + fat, abs=6.0)
@@ -103,3 +97,14 @@ def test_mixed_draws_each_case_as_one_of_the_two_models():
     assert 10 <= chosen.count("population") <= 30
     assert sample_case(0, SMALL).trunk == "uniform"
     assert sample_case(0, replace(SMALL, trunk="population")).trunk == "population"
+
+
+def test_the_patient_is_the_largest_region_above_air():
+    ct = np.full((3, 40, 40), -1000.0)
+    ct[:, 5:25, 5:35] = 40.0  # the body
+    ct[:, 10:14, 15:20] = -950.0  # gas inside it stays a hole, not a second patient
+    ct[:, 30:34, 2:38] = 300.0  # the table, apart from the body
+    mask = patient_mask(ct)
+    assert mask[:, 5:25, 5:35].sum() == 3 * (20 * 30 - 4 * 5)
+    assert not mask[:, 30:34].any() and not mask[:, 10:14, 15:20].any()
+    assert not patient_mask(np.full((2, 4, 4), -1000.0)).any()

@@ -82,6 +82,19 @@ def back_cover(model: str, back_muscle_mm: float, fat_mm: np.ndarray) -> np.ndar
     return SUPRASPINOUS_MM + fat_mm
 
 
+def patient_mask(ct_hu: np.ndarray) -> np.ndarray:
+    """(D, H, W) mask of the patient in a CT in HU: the largest connected region above -300 HU
+    (gas inside the body falls outside it; the table, a separate region, is dropped)."""
+    from scipy import ndimage
+
+    regions, count = ndimage.label(ct_hu > -300)
+    if count == 0:
+        return regions > 0
+    sizes = np.bincount(regions.ravel())
+    sizes[0] = 0
+    return regions == int(np.argmax(sizes))
+
+
 @dataclass(frozen=True)
 class SagittalCover:
     """Tissue in front of and behind the spinous tips (mm, medians over the vertebrae)."""
