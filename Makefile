@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.x2ct-installed
 
-.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis train-spine-cpu-density train-spine-cpu-trunk train-spine-cpu-trunk-mixed
+.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis train-spine-cpu-density train-spine-cpu-trunk train-spine-cpu-trunk-mixed train-spine-cpu-trunk-mixed-long
 
 $(STAMP): requirements.txt requirements-app.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -79,3 +79,5 @@ $(eval $(call TRAIN_MODEL,spine-cpu-density,spine-cpu-density))
 $(eval $(call TRAIN_MODEL,spine-cpu-trunk,spine-cpu-trunk))
 # spine-cpu-trunk-mixed: the same on phantoms of both trunks (phantoms.trunk: mixed).
 $(eval $(call TRAIN_MODEL,spine-cpu-trunk-mixed,spine-cpu-trunk-mixed))
+# spine-cpu-trunk-mixed-long: the same trained twice as long (3332 steps).
+$(eval $(call TRAIN_MODEL,spine-cpu-trunk-mixed-long,spine-cpu-trunk-mixed-long))

@@ -45,3 +45,37 @@ def test_prepare_refuses_model_and_config_together(tmp_path):
     )
     assert result.exit_code == EXIT_INPUT_ERROR
     assert "--model or --config" in result.output
+
+
+def test_reconstruct_turns_a_view_as_told_and_refuses_a_bad_orientation(tmp_path):
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    example = Path(__file__).resolve().parents[2] / "src/x2ct/app/example_data/holdout-1/spine-cpu"
+    lateral = tmp_path / "lateral_facing_right.png"
+    Image.fromarray(np.asarray(Image.open(example / "xray2_lateral.png"))[:, ::-1]).save(lateral)
+    args = [
+        "reconstruct",
+        "--frontal",
+        str(example / "xray1_frontal.png"),
+        "--lateral",
+        str(lateral),
+    ]
+    result = runner.invoke(
+        app, [*args, "--out", str(tmp_path / "a"), "--lateral-orientation", "A,F"],
+        terminal_width=200,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "turned  " in result.output and "mirrored left-right" in result.output
+    turned = np.asarray(Image.open(tmp_path / "a" / "inputs" / "xray2_lateral.png"))
+    plain = runner.invoke(app, [*args[:3], "--lateral", str(example / "xray2_lateral.png"),
+                                "--out", str(tmp_path / "b")])  # fmt: skip
+    assert plain.exit_code == 0, plain.output
+    np.testing.assert_array_equal(
+        turned, np.asarray(Image.open(tmp_path / "b" / "inputs" / "xray2_lateral.png"))
+    )
+    bad = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), "--lateral-orientation", "L,F"])
+    assert bad.exit_code == EXIT_INPUT_ERROR
+    assert "expected a lateral view" in bad.output and bad.output.count("\n") <= 2

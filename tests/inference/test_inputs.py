@@ -21,8 +21,15 @@ from test_field import film  # the synthetic films of the field tests
 DX = "1.2.840.10008.5.1.4.1.1.1.1"
 
 
-def write_dx(path: Path, image: np.ndarray, spacing_mm: float, photometric="MONOCHROME2") -> Path:
-    """A DX file with Imager Pixel Spacing; MONOCHROME1 stores the image inverted."""
+def write_dx(
+    path: Path,
+    image: np.ndarray,
+    spacing_mm: float,
+    photometric="MONOCHROME2",
+    orientation: str | None = None,
+) -> Path:
+    """A DX file with Imager Pixel Spacing; MONOCHROME1 stores the image inverted;
+    ``orientation`` as Patient Orientation, e.g. 'A\\F'."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -34,6 +41,8 @@ def write_dx(path: Path, image: np.ndarray, spacing_mm: float, photometric="MONO
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
     ds.ImagerPixelSpacing = [spacing_mm, spacing_mm]
+    if orientation is not None:
+        ds.PatientOrientation = orientation.split("\\")
     stored = np.clip(image, 0, 4095)
     if photometric == "MONOCHROME1":
         stored = 4095 - stored
@@ -106,3 +115,46 @@ def test_bad_pairs_are_one_clear_line(pair, predictor, tmp_path):
             read_radiograph(png), Radiograph(np.eye(64) * 50, None, "b.png"),
             predictor, side_mm=300.0,
         )  # fmt: skip
+
+
+def test_films_stored_another_way_are_turned_by_their_orientation(pair, predictor, tmp_path):
+    """A lateral stored facing right (A\\F) and a frontal stored as seen from behind (R\\F)
+    give the model the same views as the films stored its way; the centres given are pixels of
+    the films as stored."""
+    upright = prepare_views(
+        read_radiograph(pair[0]), read_radiograph(pair[1]), predictor,
+        centers=((200.0, 150.0), (215.0, 170.0)),
+    )  # fmt: skip
+    front = film("frontal", 150, size=(430, 350))[:, ::-1]
+    lat = film("lateral", 220, size=(430, 350))[:, ::-1]
+    stored = (
+        write_dx(tmp_path / "ap_r.dcm", front, 1.0, orientation="R\\F"),
+        write_dx(tmp_path / "lat_a.dcm", lat, 1.0, "MONOCHROME1", orientation="A\\F"),
+    )
+    turned = prepare_views(
+        read_radiograph(stored[0]), read_radiograph(stored[1]), predictor,
+        centers=((200.0, 349 - 150.0), (215.0, 349 - 170.0)),
+    )  # fmt: skip
+    for a, b in zip(upright, turned, strict=True):
+        np.testing.assert_array_equal(a.image, b.image)
+        assert a.crop.center == b.crop.center and a.turned is None
+    assert turned[1].turned.startswith("mirrored left-right (DICOM Patient Orientation A\\F")
+    # Without the tag the same files would be read the wrong way round: different views.
+    wrong = prepare_views(
+        Radiograph(front, (1.0, 1.0), "a"), Radiograph(lat, (1.0, 1.0), "b"), predictor,
+        centers=((200.0, 349 - 150.0), (215.0, 349 - 170.0)),
+    )  # fmt: skip
+    assert not np.array_equal(wrong[1].image, upright[1].image)
+
+
+def test_views_swapped_by_their_files_own_words(pair, predictor, tmp_path):
+    ap = write_dx(
+        tmp_path / "ap.dcm", film("frontal", 150, size=(430, 350)), 1.0, orientation="L\\F"
+    )
+    lat = write_dx(
+        tmp_path / "lat.dcm", film("lateral", 220, size=(430, 350)), 1.0, orientation="P\\F"
+    )
+    with pytest.raises(
+        InputError, match=r"^.*lat\.dcm: expected the frontal view as --frontal.*views swapped"
+    ):
+        prepare_views(read_radiograph(lat), read_radiograph(ap), predictor)

@@ -16,12 +16,14 @@ def reconstruct(
     frontal: Path = typer.Option(
         ...,
         "--frontal",
-        help="Frontal (AP or PA) radiograph, patient right on the image left: PNG/JPEG/TIFF or DICOM.",
+        help="Frontal (AP or PA) radiograph: PNG/JPEG/TIFF or DICOM. Turned as its DICOM Patient "
+        "Orientation says, else taken with the patient's right on the image left.",
     ),
     lateral: Path = typer.Option(
         ...,
         "--lateral",
-        help="Lateral radiograph, anterior on the image left: PNG/JPEG/TIFF or DICOM.",
+        help="Lateral radiograph: PNG/JPEG/TIFF or DICOM. Turned as its DICOM Patient "
+        "Orientation says, else taken with anterior on the image left.",
     ),
     run: Path = typer.Option(
         None, "--run", help="Run folder written by x2ct train (instead of a shipped model)."
@@ -72,6 +74,18 @@ def reconstruct(
         help="Side in mm on the image of the square cut around the spine (default: the model's "
         "field times its magnification).",
     ),
+    frontal_orientation: str = typer.Option(
+        None,
+        "--frontal-orientation",
+        help="Patient directions along the frontal image's rows and down its columns, as DICOM "
+        "Patient Orientation letters (e.g. R,F for a film with the patient's left on the image "
+        "left); overrides the file's.",
+    ),
+    lateral_orientation: str = typer.Option(
+        None,
+        "--lateral-orientation",
+        help="The same for the lateral image (e.g. A,F for anterior on the image right).",
+    ),
     recentre: bool = typer.Option(
         True,
         "--recentre/--no-recentre",
@@ -103,8 +117,11 @@ def reconstruct(
             parse_center(center_lateral, "--center-lateral"),
         ),
         side_mm=field_mm,
+        orientations=(frontal_orientation, lateral_orientation),
         recentre=recentre,
     )
+    for line in result.turned:
+        console.print(f"turned  {line}", highlight=False)
     if result.crops is not None:
         console.print(
             f"crops   {result.crops}  (the field cut from each radiograph)", highlight=False

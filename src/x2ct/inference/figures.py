@@ -184,6 +184,8 @@ def crops_figure(path: str | Path, views) -> Path:
             ax.set_xlim(min(-0.5, col - half) - 2, max(cols - 0.5, col + half) + 2)
             ax.set_ylim(max(rows - 0.5, row + half) + 2, min(-0.5, row - half) - 2)
             title += f"\nfield {view.crop.side * view.pixel_mm:.0f} mm, centre: {view.crop.method}"
+        if getattr(view, "turned", None):
+            title += f"\n{view.turned.split(' (')[0]} to face as the model's view"
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, path)

@@ -1,6 +1,8 @@
 """Radiographs -> the model's two input views, as the model's training views were made.
 
-Two kinds of input:
+Each radiograph is first turned to face as the model's view, as its DICOM Patient Orientation
+or the orientation given says, and the pair is checked against what the files state
+(``x2ct.xray.orientation``). Then two kinds of input:
 - x2ct's own views (PNG from ``x2ct prepare``, no pixel spacing): they already show the
   training field, so they are only resized (and rescaled unless 8-bit).
 - real radiographs with a pixel spacing (DICOM Imager Pixel Spacing / Pixel Spacing, or
@@ -27,6 +29,7 @@ from x2ct.inference.predictor import Predictor
 from x2ct.io import Radiograph
 from x2ct.xray import preprocess
 from x2ct.xray.field import FieldChoice, check_pair, choose_field
+from x2ct.xray.orientation import describe_turn, orient_pair, upright_point
 from x2ct.xray.preprocessing import crop_field, resize_square
 
 RECENTRE_MIN_MM = 5.0
@@ -37,13 +40,16 @@ isocentre, one voxel of the shipped models) from its middle."""
 @dataclass(frozen=True)
 class InputView:
     """One model input: ``image`` (S, S) uint8, and for a real radiograph the field chosen on
-    it (``crop``, original pixels) with its pixel size in mm."""
+    it (``crop``, pixels of ``original``) with its pixel size in mm."""
 
     image: np.ndarray
     source: str
     original: np.ndarray
     crop: FieldChoice | None = None
     pixel_mm: float | None = None
+    turned: str | None = None
+    """How the radiograph was turned to face as the model's view (``original`` is the turned
+    image), or None."""
 
 
 def _spacing(radiograph: Radiograph, override: float | None) -> tuple[float, float] | None:
@@ -74,28 +80,42 @@ def prepare_views(
     pixel_spacing_mm: float | None = None,
     centers: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None),
     side_mm: float | None = None,
+    orientations: tuple[str | None, str | None] = (None, None),
 ) -> tuple[InputView, InputView]:
     """The frontal and lateral model inputs (see the module docstring).
 
-    ``centers``: (row, col) of the field's centre in each original image (pixels), found when
-    None; ``side_mm``: the square's side on the detector in mm (default: the model's field
-    times its magnification). Raises InputError (one line, naming the file) for a pair that
-    cannot be used.
+    Each radiograph is first turned to face as the model's view (``x2ct.xray.orientation``:
+    ``orientations`` as DICOM letters, e.g. 'A,F', else the file's Patient Orientation).
+    ``centers``: (row, col) of the field's centre in each image as stored (pixels), found when
+    None;
+    ``side_mm``: the square's side on the detector in mm (default: the model's field times its
+    magnification). Raises InputError (one line, naming the file) for a pair that cannot be
+    used.
     """
-    radiographs = (frontal, lateral)
     if frontal.image.shape == lateral.image.shape and np.array_equal(frontal.image, lateral.image):
         raise InputError(lateral.source, "two different radiographs", "the frontal image again")
     sources = tuple(
-        r.source or name for r, name in zip(radiographs, ("frontal", "lateral"), strict=True)
+        r.source or name for r, name in zip((frontal, lateral), ("frontal", "lateral"), strict=True)
     )
+    radiographs, turned = orient_pair(frontal, lateral, sources=sources, given=orientations)
+    centers = tuple(  # type: ignore[assignment]
+        c if c is None or o is None else upright_point(c, r.image.shape, o, view)
+        for c, o, r, view in zip(
+            centers, turned, (frontal, lateral), ("frontal", "lateral"), strict=True
+        )
+    )
+    turns = [
+        None if o is None else describe_turn(o, view)
+        for o, view in zip(turned, ("frontal", "lateral"), strict=True)
+    ]
     spacings = [_spacing(r, pixel_spacing_mm) for r in radiographs]
     geometry = predictor.geometry
     xray = dataclasses.replace(geometry.xray, size=predictor.view_size)
     wants_field = side_mm is not None or any(c is not None for c in centers)
     if xray.mode == "paper" or (all(s is None for s in spacings) and not wants_field):
         return tuple(  # type: ignore[return-value]
-            InputView(_own_view(r, xray, intensity), src, r.image)
-            for r, src in zip(radiographs, sources, strict=True)
+            InputView(_own_view(r, xray, intensity), src, r.image, turned=turn)
+            for r, src, turn in zip(radiographs, sources, turns, strict=True)
         )
     for spacing, source in zip(spacings, sources, strict=True):
         if spacing is None:
@@ -116,8 +136,10 @@ def prepare_views(
         pixels.append(pixel)
     check_pair(choices[0], choices[1], frontal_mm=pixels[0], lateral_mm=pixels[1], sources=sources)
     views = [
-        InputView(_cut(r.image, choice, xray.size), source, r.image, choice, pixel)
-        for r, choice, pixel, source in zip(radiographs, choices, pixels, sources, strict=True)
+        InputView(_cut(r.image, choice, xray.size), source, r.image, choice, pixel, turn)
+        for r, choice, pixel, source, turn in zip(
+            radiographs, choices, pixels, sources, turns, strict=True
+        )
     ]
     return views[0], views[1]
 

@@ -65,6 +65,8 @@ class ReconstructionResult:
     measures: MeasuredFiles | None = None
     crops: Path | None = None
     """inputs/crops.png: each real radiograph with the field cut from it."""
+    turned: tuple[str, ...] = ()
+    """One line per radiograph turned to face as the model's view (its file and how)."""
 
 
 def measure_reconstruction(
@@ -160,6 +162,7 @@ def reconstruct(
     lowest_level: str | None = None,
     centers: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None),
     side_mm: float | None = None,
+    orientations: tuple[str | None, str | None] = (None, None),
     recentre: bool = True,
 ) -> ReconstructionResult:
     """Reconstruct a volume from two radiographs; returns what was written.
@@ -201,6 +204,7 @@ def reconstruct(
         pixel_spacing_mm=pixel_spacing_mm,
         centers=centers,
         side_mm=side_mm,
+        orientations=orientations,
     )
     inputs, ct01, labels = predict_views(inputs, predictor, recentre=recentre)
     views = [view.image for view in inputs]
@@ -262,4 +266,5 @@ def reconstruct(
         metrics=scores,
         measures=measured,
         crops=crops,
+        turned=tuple(f"{view.source}: {view.turned}" for view in inputs if view.turned),
     )

@@ -97,6 +97,15 @@ def _spacing(ds) -> tuple[tuple[float, float] | None, str]:
     return pixel, "PixelSpacing"
 
 
+def _patient_orientation(ds) -> str:
+    """Patient Orientation (0020,0020) as 'ROWS\\COLUMNS' (e.g. 'L\\F'), or '' when absent."""
+    value = getattr(ds, "PatientOrientation", None)
+    if value is None or value == "":
+        return ""
+    parts = [str(v) for v in value] if not isinstance(value, str) else [value]
+    return "\\".join(parts)
+
+
 def _read_dicom(path: Path) -> Radiograph:
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -137,6 +146,7 @@ def _read_dicom(path: Path) -> Radiograph:
     metadata = {
         "modality": str(getattr(ds, "Modality", "")),
         "view_position": str(getattr(ds, "ViewPosition", "")),
+        "patient_orientation": _patient_orientation(ds),
         "photometric": photometric,
         "presentation_lut": "INVERSE" if inverse else "IDENTITY",
         "spacing_source": spacing_source,
