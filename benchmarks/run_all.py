@@ -43,6 +43,13 @@ BENCHMARKS = {
         "--n",
         "20",
     ],
+    "robustness_spine-cpu-trunk-mixed-long": [
+        "robustness.py",
+        "--model",
+        "spine-cpu-trunk-mixed-long",
+        "--n",
+        "20",
+    ],
     "films": ["films.py", "--models", "spine-cpu", "spine-cpu-radiograph", "--n", "12"],
     "app_speed": ["app_speed.py"],
 }
