@@ -11,6 +11,7 @@ left, axial seen from the feet (patient right on the left, anterior at the top).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -184,8 +185,8 @@ def crops_figure(path: str | Path, views) -> Path:
             ax.set_xlim(min(-0.5, col - half) - 2, max(cols - 0.5, col + half) + 2)
             ax.set_ylim(max(rows - 0.5, row + half) + 2, min(-0.5, row - half) - 2)
             title += f"\nfield {view.crop.side * view.pixel_mm:.0f} mm, centre: {view.crop.method}"
-        if getattr(view, "turned", None):
-            title += f"\n{view.turned.split(' (')[0]} to face as the model's view"
+        if view.turned:
+            title += "\n" + "\n".join(textwrap.wrap(view.turned, 60))
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, path)

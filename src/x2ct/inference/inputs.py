@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from x2ct.drr import VIEWS
 from x2ct.errors import InputError
 from x2ct.inference.predictor import Predictor
 from x2ct.io import Radiograph
@@ -94,20 +95,15 @@ def prepare_views(
     """
     if frontal.image.shape == lateral.image.shape and np.array_equal(frontal.image, lateral.image):
         raise InputError(lateral.source, "two different radiographs", "the frontal image again")
-    sources = tuple(
-        r.source or name for r, name in zip((frontal, lateral), ("frontal", "lateral"), strict=True)
-    )
-    radiographs, turned = orient_pair(frontal, lateral, sources=sources, given=orientations)
-    centers = tuple(  # type: ignore[assignment]
-        c if c is None or o is None else upright_point(c, r.image.shape, o, view)
-        for c, o, r, view in zip(
-            centers, turned, (frontal, lateral), ("frontal", "lateral"), strict=True
+    sources = tuple(r.source or name for r, name in zip((frontal, lateral), VIEWS, strict=True))
+    radiographs, stated = orient_pair(frontal, lateral, sources=sources, given=orientations)
+    turns, moved = [], []  # per view: what turning did, and the given centre on the turned film
+    for center, o, r, view in zip(centers, stated, (frontal, lateral), VIEWS, strict=True):
+        turns.append(None if o is None else describe_turn(o, view))
+        moved.append(
+            center if center is None or o is None else upright_point(center, r.image.shape, o, view)
         )
-    )
-    turns = [
-        None if o is None else describe_turn(o, view)
-        for o, view in zip(turned, ("frontal", "lateral"), strict=True)
-    ]
+    centers = (moved[0], moved[1])
     spacings = [_spacing(r, pixel_spacing_mm) for r in radiographs]
     geometry = predictor.geometry
     xray = dataclasses.replace(geometry.xray, size=predictor.view_size)
@@ -125,7 +121,7 @@ def prepare_views(
     side = side_mm if side_mm is not None else geometry.prepare.field_mm * geometry.magnification
     choices, pixels = [], []
     for r, spacing, center, source, view in zip(
-        radiographs, spacings, centers, sources, ("frontal", "lateral"), strict=True
+        radiographs, spacings, centers, sources, VIEWS, strict=True
     ):
         pixel = float(np.mean(spacing))
         try:
