@@ -120,3 +120,16 @@ def test_cli_rejects_bad_input(tmp_path):
     )
     assert result.exit_code == 2
     assert "phantoms.levels" in result.output
+
+
+def test_cli_refuses_a_bad_setting_in_one_line_before_writing(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["phantoms", "--n", "1", "--out", str(out), "--set", "phantoms.scan_mm=[500,400]"]
+    )
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        "error: phantoms.scan_mm: expected 0 < min <= max (mm) or null, found (500.0, 400.0)"
+    ]
+    assert not out.exists()

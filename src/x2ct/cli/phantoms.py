@@ -34,11 +34,13 @@ def phantoms(
 ) -> None:
     """Generate synthetic spine CT phantoms (CTSpine1K-like layout) with exact ground truth."""
     from x2ct.config import ProjectConfig, apply_overrides, load_config
+    from x2ct.phantoms.case import validate_config
     from x2ct.phantoms.writer import run_batch
     from x2ct.progress import BarProgress
 
     project = load_config(config) if config else ProjectConfig()
     project = apply_overrides(project, tuple(overrides or ()))
+    validate_config(project.phantoms)  # a bad setting is refused before the progress bar shows
     failures: list[str] = []
     with progress() as bar:
         task = bar.add_task("phantoms", total=n, status="")
