@@ -16,7 +16,9 @@ runs (e.g. the X2CT-GAN of the time-to-quality benchmark) on the same cases.
 spine, ``--bone-density age`` draws the same seeds with cancellous bone as dense as an adult CT
 population's (``phantoms.bone_density``, the phantoms of the spine-cpu-density preset),
 ``--trunk population`` with the trunk as deep as adults' and the spine in its back half
-(``phantoms.trunk``, the phantoms of the spine-cpu-trunk preset); none of them writes a card. With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
+(``phantoms.trunk``, the phantoms of the spine-cpu-trunk preset), ``--scan`` in scans that fill
+the field (``phantoms.scan_mm`` and the in-plane matrix of the spine-cpu-scan preset); none of
+them writes a card. With ``--write-card`` the model folder's card.json gets the result (``holdout``): the numbers
 that ``x2ct models`` lists and that tests/models/test_shipped.py reproduces.
 """
 
@@ -56,6 +58,22 @@ def pelvis_settings() -> dict:
     return {"pelvis": phantoms.pelvis, "margin_below_mm": tuple(phantoms.margin_below_mm)}
 
 
+SCAN_PRESET = "spine-cpu-scan"
+"""``--scan`` takes the scan settings of this preset's phantoms (its training data)."""
+
+
+def scan_settings() -> dict:
+    """``phantoms.matrix``, ``inplane_spacing_mm`` and ``scan_mm`` of SCAN_PRESET."""
+    from x2ct.config import load_config
+
+    phantoms = load_config(SCAN_PRESET).phantoms
+    return {
+        "matrix": phantoms.matrix,
+        "inplane_spacing_mm": tuple(phantoms.inplane_spacing_mm),
+        "scan_mm": tuple(phantoms.scan_mm),
+    }
+
+
 def holdout_set(
     out: Path,
     model: str,
@@ -67,15 +85,20 @@ def holdout_set(
     pelvis: bool = False,
     bone_density: str = "uniform",
     trunk: str = "uniform",
+    scan: bool = False,
 ) -> Path:
     """Phantoms of ``x2ct phantoms``' defaults (with ``pelvis``, plus a pelvis and scans that
     reach up to 140 mm below the run), prepared with the model's data settings;
-    ``center_jitter_mm`` moves each cube off the spine (``prepare.center_jitter_mm``)."""
+    ``center_jitter_mm`` moves each cube off the spine (``prepare.center_jitter_mm``); ``scan``
+    draws scans that fill the field (``scan_settings``)."""
     from dataclasses import replace
 
     phantoms = out / "phantoms"
     drawn = PhantomConfig(
-        **(pelvis_settings() if pelvis else {}), bone_density=bone_density, trunk=trunk
+        **(pelvis_settings() if pelvis else {}),
+        **(scan_settings() if scan else {}),
+        bone_density=bone_density,
+        trunk=trunk,
     )
     run_batch(phantoms, n, seed, drawn, workers)
     data = out / "data"
@@ -118,6 +141,10 @@ def main() -> None:
         "--trunk", choices=TRUNK_MODELS, default="uniform",
         help="how the trunk around the spine is drawn (phantoms.trunk; 'population': no card)",
     )  # fmt: skip
+    parser.add_argument(
+        "--scan", action="store_true",
+        help="scans that fill the field, as the spine-cpu-scan preset draws them (no card)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     folder = resolve_model(args.model)
@@ -127,7 +154,7 @@ def main() -> None:
         data = holdout_set(
             args.out, args.model, args.n, args.seed, args.workers,
             center_jitter_mm=args.center_jitter_mm, pelvis=args.pelvis,
-            bone_density=args.bone_density, trunk=args.trunk,
+            bone_density=args.bone_density, trunk=args.trunk, scan=args.scan,
         )  # fmt: skip
     result = evaluate_run(
         None, data, split="all", out_dir=args.out / "eval-model", model=folder,
@@ -145,7 +172,8 @@ def main() -> None:
         "phantoms": "x2ct phantoms defaults (PhantomConfig())"
         + (f", with {pelvis_settings()}" if args.pelvis else "")
         + (f", bone_density {args.bone_density!r}" if args.bone_density != "uniform" else "")
-        + (f", trunk {args.trunk!r}" if args.trunk != "uniform" else ""),
+        + (f", trunk {args.trunk!r}" if args.trunk != "uniform" else "")
+        + (f", with {scan_settings()}" if args.scan else ""),
         "center_jitter_mm": args.center_jitter_mm,
         "metrics": pick(summary, "x2ct"),
         "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},
@@ -169,6 +197,7 @@ def main() -> None:
     shifted += "_pelvis" if args.pelvis else ""
     shifted += f"_{args.bone_density}" if args.bone_density != "uniform" else ""
     shifted += f"_trunk-{args.trunk}" if args.trunk != "uniform" else ""
+    shifted += "_scan" if args.scan else ""
     write_text(
         RESULTS / f"holdout_{folder.name}{shifted}.json", json.dumps(record, indent=1) + "\n"
     )

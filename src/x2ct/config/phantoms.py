@@ -18,6 +18,13 @@ class PhantomConfig:
     """In-plane voxels of the volume (H and W of the model frame)."""
     slices: int | None = None
     """Slices (D); None = enough to cover the chosen levels plus a margin of part of a level."""
+    scan_mm: tuple[float, float] | None = None
+    """Range of the scan's length along D (mm), drawn per case; None = the run plus margins.
+
+    A longer scan holds the run at a random height and draws every level it reaches (the run's
+    neighbours labelled as without it, the levels beyond them as unlabelled bone, as in a
+    dataset that labels only some levels), so that the trunk fills a radiograph's field instead
+    of ending inside it. Not together with ``slices``."""
     inplane_spacing_mm: tuple[float, float] = (0.6, 1.0)
     """Range of the in-plane pixel size (mm); a 256 matrix then covers 154-256 mm around the spine."""
     slice_spacing_mm: tuple[float, float] = (1.0, 2.5)

@@ -114,6 +114,18 @@ class CaseSpec:
     tissue_seed: int = 0
     trunk: str = "uniform"
     """The trunk model the case was drawn with: 'uniform' or 'population' (x2ct.phantoms.trunk)."""
+    scan_mm: float | None = None
+    """The scan's length along D (mm) with ``config.scan_mm``; None = the run plus ``margins_mm``."""
+    scan_above: float = 0.5
+    """Share of the scan's length beyond the run that lies above it (with ``scan_mm``)."""
+    labelled: tuple[str, ...] | None = None
+    """Drawn levels that carry a label; None = all of ``drawn`` (a long scan draws unlabelled
+    levels beyond the run's neighbours)."""
+
+    @property
+    def labelled_levels(self) -> tuple[str, ...]:
+        """The drawn levels written to the label volume, superior to inferior."""
+        return self.drawn if self.labelled is None else self.labelled
 
 
 def validate_config(config: PhantomConfig) -> None:
@@ -132,6 +144,14 @@ def validate_config(config: PhantomConfig) -> None:
     lo_mm, hi_mm = config.margin_below_mm
     if not 0 <= lo_mm <= hi_mm:
         raise InputError("phantoms.margin_below_mm", "0 <= min <= max", str((lo_mm, hi_mm)))
+    if config.scan_mm is not None:
+        if config.slices is not None:
+            raise InputError(
+                "phantoms.scan_mm", "null when phantoms.slices is set", str(config.scan_mm)
+            )
+        lo_mm, hi_mm = config.scan_mm
+        if not 0 < lo_mm <= hi_mm:
+            raise InputError("phantoms.scan_mm", "0 < min <= max (mm) or null", str(config.scan_mm))
     if config.bone_density not in BONE_DENSITY_MODELS:
         raise InputError(
             "phantoms.bone_density",
@@ -182,25 +202,26 @@ def _scaled(
     return LevelAnatomy(**values)
 
 
-def _drawn_levels(run, config: PhantomConfig, slice_mm: float, vertebrae, discs) -> tuple[str, ...]:
-    """The run and one partial neighbour on each side; with a fixed number of slices, as many
-    more levels as the field of view can show (estimated from body and disc heights)."""
+def _pitch(level: str, vertebrae, discs) -> float:
+    """Height of one level, body and the disc below (mm)."""
+    an = vertebrae[level].anatomy
+    return 0.5 * (an.height_anterior + an.height_posterior) + discs[level].height
+
+
+def _drawn_levels(
+    run, vertebrae, discs, above_mm: float = 0.0, below_mm: float = 0.0
+) -> tuple[str, ...]:
+    """The run and one partial neighbour on each side, plus as many more levels as a field of
+    view reaching ``above_mm`` / ``below_mm`` beyond the run can show (estimated from body and
+    disc heights)."""
     first, last = level_index(run[0]), level_index(run[-1])
-
-    def pitch(level: str) -> float:
-        an = vertebrae[level].anatomy
-        return 0.5 * (an.height_anterior + an.height_posterior) + discs[level].height
-
-    extra = 0.0
-    if config.slices is not None:
-        extra = max(0.0, 0.5 * (config.slices * slice_mm - sum(pitch(lv) for lv in run)))
     above = below = 0.0
-    while first > 0 and above <= extra:
+    while first > 0 and above <= above_mm:
         first -= 1
-        above += pitch(LEVELS[first])
-    while last < len(LEVELS) - 1 and below <= extra:
+        above += _pitch(LEVELS[first], vertebrae, discs)
+    while last < len(LEVELS) - 1 and below <= below_mm:
         last += 1
-        below += pitch(LEVELS[last])
+        below += _pitch(LEVELS[last], vertebrae, discs)
     return LEVELS[first : last + 1]
 
 
@@ -300,7 +321,11 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
             disc_hu + (8.0 if degenerated else 0.0) + float(rng.normal(0, 3)),
         )
 
-    drawn = _drawn_levels(run, config, spacing[0], vertebrae, discs)
+    extra = 0.0
+    if config.slices is not None:
+        run_mm = sum(_pitch(lv, vertebrae, discs) for lv in run)
+        extra = max(0.0, 0.5 * (config.slices * spacing[0] - run_mm))
+    drawn = _drawn_levels(run, vertebrae, discs, extra, extra)
     body = {
         "half_width": float(rng.uniform(130, 180)) * (0.85 + 0.15 * size),
         "depth": float(rng.uniform(*UNIFORM_DEPTH_MM)),  # the draw; the depth is set below
@@ -358,4 +383,24 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
     # Drawn after everything else, so that a seed keeps its anatomy under every trunk model.
     trunk = draw_trunk(rng, config.trunk)
     depth = trunk_depth(trunk, body["depth"], size)
-    return replace(spec, body={**body, "depth": depth}, trunk=trunk)
+    spec = replace(spec, body={**body, "depth": depth}, trunk=trunk)
+    return _long_scan(spec, rng) if config.scan_mm is not None else spec
+
+
+def _long_scan(spec: CaseSpec, rng: np.random.Generator) -> CaseSpec:
+    """``spec`` with a scan of ``config.scan_mm`` and the levels it reaches (drawn last, so
+    that a seed keeps its anatomy with and without a long scan)."""
+    scan = float(rng.uniform(*spec.config.scan_mm))
+    above = float(rng.uniform())
+    run_mm = sum(_pitch(lv, spec.vertebrae, spec.discs) for lv in spec.run)
+    slack = max(0.0, scan - run_mm)
+    drawn = _drawn_levels(spec.run, spec.vertebrae, spec.discs, above * slack, (1 - above) * slack)
+    return replace(
+        spec,
+        scan_mm=scan,
+        scan_above=above,
+        labelled=spec.drawn,
+        drawn=drawn,
+        sacrum=drawn[-1] == "L5",
+        pelvis=spec.config.pelvis and drawn[-1] == "L5",
+    )

@@ -85,7 +85,10 @@ def place(spec: CaseSpec, column: Column) -> tuple[Grid, dict[str, Pose]]:
     z_top = min(e[:, 0].min() for e in extents.values())
     z_bottom = max(e[:, 0].max() for e in extents.values())
     top_margin, bottom_margin = spec.margins_mm
-    if cfg.slices is None:
+    if spec.scan_mm is not None:
+        n_slices = int(np.ceil(spec.scan_mm / sd)) + 1
+        z_start = z_top - spec.scan_above * max(0.0, spec.scan_mm - (z_bottom - z_top))
+    elif cfg.slices is None:
         n_slices = int(np.ceil((z_bottom - z_top + top_margin + bottom_margin) / sd)) + 1
         z_start = z_top - top_margin
     else:
@@ -200,6 +203,11 @@ def _draw_vertebrae(ct, labels, tissue, spec: CaseSpec, poses, grid: Grid) -> di
             tissue[raster.box][keep] = BONE
         prev = (v.label, raster)
         boxes[level] = raster.box
+    # Levels of a long scan beyond the labelled ones stay bone without a label; drawn with it
+    # first so that neighbours share their boundary as between labelled levels.
+    for level in set(boxes) - set(spec.labelled_levels):
+        view = labels[boxes.pop(level)]
+        view[view == spec.vertebrae[level].label] = 0
     return boxes
 
 

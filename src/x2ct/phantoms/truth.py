@@ -208,6 +208,8 @@ def build_truth(
         "sacral_slope_deg": round(tilts(poses[SACRUM].normal("superior"))[1], 4)
         if spec.sacrum
         else None,
+        "unlabelled_levels": [lv for lv in spec.drawn if lv not in spec.labelled_levels],
+        "scan_mm": None if spec.scan_mm is None else round(spec.scan_mm, 2),
         "sacrum_drawn": spec.sacrum,
         "pelvis_drawn": spec.pelvis,
     }
