@@ -6,7 +6,9 @@ and measures each step against it:
 
 - Cases: ``--n`` phantoms drawn with a whole trunk in the field (matrix 512 at 0.8-0.9 mm, seed
   ``--seed``, never trained on; ``--trunk population``: with the trunk of ``phantoms.trunk``
-  'population') and the real lumbar CT of ``data/totalseg-lumbar``.
+  'population'; ``--scan``: scans as long as the spine-cpu-scan preset draws them, so that the
+  trunk fills the film above and below the spine too) and the real lumbar CT of
+  ``data/totalseg-lumbar``.
 - Films: 430 x 350 mm (portrait) at 1 mm pixels, rendered with the model's own ``drr`` settings
   (its physics and display) through the whole CT. The central ray is aimed as a radiographer
   does, at the body's middle (frontal) and at the spine's height, each off by a uniform error of
@@ -37,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from holdout import scan_settings
 from x2ct.atomic import write_text
 from x2ct.config.phantoms import PhantomConfig
 from x2ct.drr.geometry import ConeBeam
@@ -92,9 +95,11 @@ def film_case(name: str, ct: Volume, levels: np.ndarray) -> FilmCase:
     return FilmCase(name, ct, centre_mm(ct, levels > 0), centre_mm(ct, body), cover)
 
 
-def film_cases(n: int, seed: int, trunk: str = "uniform") -> Iterator[FilmCase]:
+def film_cases(
+    n: int, seed: int, trunk: str = "uniform", scan_mm: tuple[float, float] | None = None
+) -> Iterator[FilmCase]:
     """The ``n`` trunk phantoms, one at a time (each holds a few hundred MB), then the real CT."""
-    drawn = dataclasses.replace(TRUNK, trunk=trunk)
+    drawn = dataclasses.replace(TRUNK, trunk=trunk, scan_mm=scan_mm)
     for i in range(n):
         phantom = generate_phantom(seed + i, drawn)
         yield film_case(f"phantom-{seed + i}", phantom.ct, phantom.labels.array)
@@ -197,14 +202,20 @@ def main() -> None:
         "--trunk", choices=TRUNK_MODELS, default="uniform",
         help="how the phantoms' trunk is drawn (phantoms.trunk); not 'uniform': files get a suffix",
     )  # fmt: skip
+    parser.add_argument(
+        "--scan", action="store_true",
+        help="scans that fill the film (phantoms.scan_mm of spine-cpu-scan); files get a suffix",
+    )  # fmt: skip
     args = parser.parse_args()
     suffix = "" if args.trunk == "uniform" else f"_trunk-{args.trunk}"
+    suffix += "_scan" if args.scan else ""
+    scan_mm = scan_settings()["scan_mm"] if args.scan else None
     torch.set_num_threads(2)
     folders = [resolve_model(name) for name in args.models]
     predictors = [Predictor.from_model(folder) for folder in folders]
     started = time.perf_counter()
     rows: dict[str, list[dict]] = {folder.name: [] for folder in folders}
-    for index, case in enumerate(film_cases(args.n, args.seed, args.trunk)):
+    for index, case in enumerate(film_cases(args.n, args.seed, args.trunk, scan_mm)):
         for folder, predictor in zip(folders, predictors, strict=True):
             row = run_case(case, predictor, np.random.default_rng([args.seed, index]))
             rows[folder.name].append(row)
@@ -261,6 +272,7 @@ def summarise(rows: list[dict], model: str, args, seconds: float) -> dict:
         "seed": args.seed,
         "drawn": args.n,
         "trunk": args.trunk,
+        "scan_mm": scan_settings()["scan_mm"] if args.scan else None,
         "phantoms": len(phantoms),
         "spine_minus_body_centre_mm": {
             r["case"]: r["spine_minus_body_mm"] for r in rows if "spine_minus_body_mm" in r

@@ -196,9 +196,11 @@ def app_speed() -> list[str]:
 
 
 def _trunk(run: dict[str, Any]) -> str:
-    """How the phantoms' trunk was drawn, when not as ``x2ct phantoms`` draws it."""
+    """How the phantoms' trunk and scan were drawn, when not as ``x2ct phantoms`` draws them."""
     trunk = run.get("trunk", "uniform")
-    return "" if trunk == "uniform" else f", phantoms.trunk {trunk}"
+    text = "" if trunk == "uniform" else f", phantoms.trunk {trunk}"
+    scan = run.get("scan_mm")
+    return text + ("" if scan is None else f", phantoms.scan_mm {scan[0]:g}-{scan[1]:g}")
 
 
 def films() -> list[str]:
