@@ -48,30 +48,27 @@ CLINICAL = ("height_anterior_mae_mm", "height_middle_mae_mm", "height_posterior_
 
 PELVIS_PRESET = "spine-cpu-pelvis"
 """``--pelvis`` takes the pelvis settings of this preset's phantoms (its training data)."""
-
-
-def pelvis_settings() -> dict:
-    """``phantoms.pelvis`` and ``phantoms.margin_below_mm`` of PELVIS_PRESET."""
-    from x2ct.config import load_config
-
-    phantoms = load_config(PELVIS_PRESET).phantoms
-    return {"pelvis": phantoms.pelvis, "margin_below_mm": tuple(phantoms.margin_below_mm)}
-
-
 SCAN_PRESET = "spine-cpu-scan"
 """``--scan`` takes the scan settings of this preset's phantoms (its training data)."""
 
 
-def scan_settings() -> dict:
-    """``phantoms.matrix``, ``inplane_spacing_mm`` and ``scan_mm`` of SCAN_PRESET."""
+def preset_phantoms(preset: str, names: tuple[str, ...]) -> dict:
+    """The ``phantoms`` settings ``names`` of ``preset`` (ranges as tuples)."""
     from x2ct.config import load_config
 
-    phantoms = load_config(SCAN_PRESET).phantoms
-    return {
-        "matrix": phantoms.matrix,
-        "inplane_spacing_mm": tuple(phantoms.inplane_spacing_mm),
-        "scan_mm": tuple(phantoms.scan_mm),
-    }
+    phantoms = load_config(preset).phantoms
+    values = {name: getattr(phantoms, name) for name in names}
+    return {k: tuple(v) if isinstance(v, list | tuple) else v for k, v in values.items()}
+
+
+def pelvis_settings() -> dict:
+    """``phantoms.pelvis`` and ``phantoms.margin_below_mm`` of PELVIS_PRESET."""
+    return preset_phantoms(PELVIS_PRESET, ("pelvis", "margin_below_mm"))
+
+
+def scan_settings() -> dict:
+    """``phantoms.matrix``, ``inplane_spacing_mm`` and ``scan_mm`` of SCAN_PRESET."""
+    return preset_phantoms(SCAN_PRESET, ("matrix", "inplane_spacing_mm", "scan_mm"))
 
 
 def holdout_set(
