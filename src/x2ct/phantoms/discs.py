@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from x2ct.phantoms.case import DiscSpec, VertebraSpec
 from x2ct.phantoms.sdf import Grid, box_around, local_coords
+from x2ct.phantoms.spec import DiscSpec, VertebraSpec
 from x2ct.phantoms.spine import Pose
 from x2ct.phantoms.vertebra import Part, Raster, _oriented_box, body_sdf, rasterise_parts
 

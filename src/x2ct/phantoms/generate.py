@@ -16,11 +16,12 @@ import numpy as np
 
 from x2ct.config.phantoms import PhantomConfig
 from x2ct.phantoms.anatomy import LEVELS, level_index
-from x2ct.phantoms.case import CaseSpec, sample_case
+from x2ct.phantoms.case import sample_case
 from x2ct.phantoms.discs import rasterise_disc, rasterise_sacrum, sacrum_parts
 from x2ct.phantoms.pelvis import rasterise_pelvis
 from x2ct.phantoms.ribs import rasterise_rib, rib_paths
 from x2ct.phantoms.sdf import Grid, corners, occupancy
+from x2ct.phantoms.spec import CaseSpec
 from x2ct.phantoms.spine import SACRUM, Column, Pose, solve_column
 from x2ct.phantoms.tissue import BONE, DISC, Track, draw_body
 from x2ct.phantoms.truth import build_truth

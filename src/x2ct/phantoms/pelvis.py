@@ -28,8 +28,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from x2ct.phantoms.case import VertebraSpec
 from x2ct.phantoms.sdf import Grid, ellipsoid, transform
+from x2ct.phantoms.spec import VertebraSpec
 from x2ct.phantoms.spine import Pose
 from x2ct.phantoms.vertebra import (
     Coords,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from x2ct.phantoms.case import CaseSpec
 from x2ct.phantoms.sdf import Grid, box_around, capsule, local_coords
+from x2ct.phantoms.spec import CaseSpec
 from x2ct.phantoms.spine import Pose
 from x2ct.phantoms.vertebra import PEDICLE_DROP_MM, Raster, pillar_position
 

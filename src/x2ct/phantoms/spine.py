@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from x2ct.phantoms.anatomy import LEVELS, level_index
-from x2ct.phantoms.case import CaseSpec, VertebraSpec
 from x2ct.phantoms.sdf import rotation_about
+from x2ct.phantoms.spec import CaseSpec, VertebraSpec
 
 SACRUM = "S1"
 MIN_DISC_EDGE_MM = 3.0

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from x2ct.phantoms.case import CaseSpec
 from x2ct.phantoms.sdf import Grid, box_around, corners
+from x2ct.phantoms.spec import CaseSpec
 from x2ct.phantoms.texture import KeyTexture
 from x2ct.phantoms.trunk import back_cover
 

@@ -16,8 +16,8 @@ import numpy as np
 import x2ct
 from x2ct.levels import genant_grade
 from x2ct.phantoms.anatomy import LEVELS
-from x2ct.phantoms.case import CaseSpec
 from x2ct.phantoms.sdf import Grid
+from x2ct.phantoms.spec import CaseSpec
 from x2ct.phantoms.spine import SACRUM, Pose, cobb, tilts
 
 SCHEMA = "x2ct-phantom-truth/1"

@@ -18,7 +18,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from x2ct.phantoms.case import VertebraSpec
 from x2ct.phantoms.sdf import (
     Box,
     Grid,
@@ -30,6 +29,7 @@ from x2ct.phantoms.sdf import (
     rounded_box,
     transform,
 )
+from x2ct.phantoms.spec import VertebraSpec
 from x2ct.phantoms.spine import Pose
 
 LAMINA_MM = 7.0
