@@ -73,6 +73,7 @@ os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 import numpy as np
 import torch
+from torch.nn.functional import avg_pool3d
 
 from drr_speed import ct_volume, interleaved, ncc
 from x2ct.atomic import atomic_path, write_text
@@ -280,6 +281,8 @@ def main() -> None:
     def pooled_hu() -> torch.Tensor:
         return torch.from_numpy(block_average(full, ray_spacing).array)
 
+    pool_kernel = tuple(round(p / s) for s, p in zip(spacing, pooled_spacing, strict=True))
+
     siddon = DiffDRRViews(hu, mu, spacing, pitch, "siddon")
     trilinear = DiffDRRViews(hu, mu, spacing, pitch, "trilinear")
 
@@ -311,6 +314,9 @@ def main() -> None:
                 None,
                 t,
             ),
+            # the averaging alone, and torch's avg_pool3d on the same blocks (its former code)
+            "x2ct_block_average": (pooled_hu, None, t),
+            "avg_pool3d": (lambda: avg_pool3d(hu[None, None], pool_kernel)[0, 0], None, t),
             # one thread: immune to another process keeping a core busy (context only)
             "x2ct_1thread": (lambda: render(mu, cone, spacing_mm=spacing, units="mu"), None, 1),
             "trilinear": (trilinear, None, t),
@@ -386,6 +392,8 @@ def main() -> None:
             "mono_speedup_vs_trilinear": median["trilinear"] / median["x2ct_pooled"],
             "mono_ncc_vs_siddon": agreement["x2ct_pooled"],
             "poly_vs_full_resolution": pooled_vs_full,
+            "block_average_s": median["x2ct_block_average"],
+            "avg_pool3d_over_block_average": median["avg_pool3d"] / median["x2ct_block_average"],
         },
         "speedup_vs_siddon": speedup_siddon,
         "min_s": fastest,
@@ -418,6 +426,8 @@ def main() -> None:
         ("  of which: two projections", "x2ct_poly_projections"),
         ("x2ct, CT averaged to the rays first", "x2ct_pooled"),
         ("x2ct poly, CT averaged first", "x2ct_poly_pooled"),
+        ("  of which: the block averaging", "x2ct_block_average"),
+        ("  the same blocks by avg_pool3d", "avg_pool3d"),
         ("x2ct (mu input, 1 thread)", "x2ct_1thread"),
         ("DiffDRR trilinear", "trilinear"),
         ("DiffDRR Siddon", "siddon"),

@@ -29,9 +29,9 @@ from x2ct.drr.polyenergetic import (
     effective_line_integrals,
     material_thickness,
     material_thickness_exact,
-    transmission_from_thickness,
 )
 from x2ct.drr.spectra import RQR_HVL_MM_AL, TABULATED_KVP, tube_spectrum
+from x2ct.drr.spectral_sum import transmission_from_thickness
 from x2ct.errors import InputError
 
 # NISTIR 5632 (X-ray mass attenuation coefficients), cm^2/g, as quoted in

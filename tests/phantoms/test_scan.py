@@ -60,6 +60,22 @@ def test_levels_beyond_the_neighbours_are_bone_without_a_label():
     assert checked > 0
 
 
+def test_a_mixed_set_holds_cases_of_either_scan_and_each_as_its_own_config_draws_it():
+    mixed = replace(LONG, scan_probability=0.5, scan_inplane_spacing_mm=(1.3, 1.6))
+    kinds = []
+    for seed in range(12):
+        case = sample_case(seed, mixed)
+        if case.scan_mm is None:  # a scan that ends near the run: the case as without scan_mm
+            assert case == replace(sample_case(seed, SMALL), config=mixed)
+        else:  # a field-filling scan: the long case, on a wider in-plane grid
+            long = sample_case(seed, LONG)
+            assert replace(case, spacing=long.spacing, config=LONG) == long
+            assert case.spacing[0] == long.spacing[0] and 1.3 <= case.spacing[1] <= 1.6
+            assert case.spacing[1] == case.spacing[2]
+        kinds.append(case.scan_mm is not None)
+    assert 3 <= sum(kinds) <= 9, kinds  # even odds over 12 seeds
+
+
 def test_default_cases_draw_only_labelled_levels():
     spec = sample_case(5, SMALL)
     assert spec.labelled is None and spec.labelled_levels == spec.drawn
@@ -71,6 +87,8 @@ def test_default_cases_draw_only_labelled_levels():
         (replace(SMALL, scan_mm=(500.0, 400.0)), "0 < min <= max"),
         (replace(SMALL, scan_mm=(0.0, 400.0)), "0 < min <= max"),
         (replace(SMALL, scan_mm=(400.0, 400.0), slices=200), "null when phantoms.slices"),
+        (replace(LONG, scan_probability=1.5), "phantoms.scan_probability"),
+        (replace(LONG, scan_inplane_spacing_mm=(2.0, 1.0)), "scan_inplane_spacing_mm"),
     ],
 )
 def test_bad_scan_settings_are_refused(config, match):

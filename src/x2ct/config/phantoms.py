@@ -25,6 +25,13 @@ class PhantomConfig:
     neighbours labelled as without it, the levels beyond them as unlabelled bone, as in a
     dataset that labels only some levels), so that the trunk fills a radiograph's field instead
     of ending inside it. Not together with ``slices``."""
+    scan_probability: float = 1.0
+    """Probability that a case gets a scan of ``scan_mm`` (drawn per case, after the scan's
+    length); the others end 4-25 mm beyond the run as without ``scan_mm``. Below 1, a training
+    set holds scans that fill the field and scans that end inside it."""
+    scan_inplane_spacing_mm: tuple[float, float] | None = None
+    """Range of the in-plane pixel size (mm) of the cases with a scan of ``scan_mm`` (a patient's
+    whole width, as a scan that fills the field shows it); None = ``inplane_spacing_mm``."""
     inplane_spacing_mm: tuple[float, float] = (0.6, 1.0)
     """Range of the in-plane pixel size (mm); a 256 matrix then covers 154-256 mm around the spine."""
     slice_spacing_mm: tuple[float, float] = (1.0, 2.5)

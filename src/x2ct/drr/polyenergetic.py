@@ -9,8 +9,10 @@ attenuation of material m (``x2ct.drr.materials``) and t_m = integral of rho f_m
 projected mass thickness of that material in g/cm^2 (rho the density and f_m the fraction of
 material m from the voxel's HU). The t_m are line integrals of the CT, so the same renderer as
 the monoenergetic path computes them (``render`` with ``units='mu'``), one volume per material
-in one batched call; the spectral sum is then per pixel. ``effective_line_integrals`` returns
--ln(I / I0), the quantity a radiography system's log step gives.
+in one batched call; the spectral sum is then per pixel (``transmission_from_thickness``
+exactly, or interpolated from a table per spectrum, ``x2ct.drr.spectral_sum``, as the
+renders do). ``effective_line_integrals`` returns -ln(I / I0), the quantity a radiography
+system's log step gives.
 
 Shapes: volumes (N, 1, D, H, W) or (D, H, W) in HU; images (N, V, rows, cols) (V views in the
 order given). Units: HU, mm (spacing), g/cm^2 (t), keV.
@@ -24,23 +26,19 @@ import torch
 
 from x2ct.drr.geometry import ConeBeam, ParallelBeam
 from x2ct.drr.materials import (
-    BONE,
     BONE_MIN_HU,
     DENSITY_AT_0_HU,
     DENSITY_SLOPES,
     MIXING_HU,
-    SOFT_TISSUE,
-    attenuation_table,
     bone_fraction,
     hu_to_density,
     material_fractions,
 )
 from x2ct.drr.render import render
-from x2ct.drr.spectra import Spectrum, tube_spectrum
+from x2ct.drr.spectra import tube_spectrum
+from x2ct.drr.spectral_sum import tabulated_transmission
 
 MM_PER_CM = 10.0
-PROJECTED = (SOFT_TISSUE, BONE)
-"""Materials of ``material_thickness``' channels (air is counted as soft tissue)."""
 
 
 def _as_tensor(volume: Any) -> tuple[torch.Tensor, bool]:
@@ -89,9 +87,9 @@ def material_thickness(
     """Projected mass thickness: (N, V, 2, rows, cols) in g/cm^2, [non-bone matter, bone].
 
     ``hu``: (D, H, W) or (N, 1, D, H, W) HU volume (numpy or torch) in the model frame. Air
-    is counted with the soft tissue (``PROJECTED``): their mass attenuations differ by a few
-    per cent at 20-120 keV and air holds little of the mass along a ray, so one projection is
-    saved for a change of -ln(I / I0) below 1e-4 where rays cross no gas and below 0.3 % of
+    is counted with the soft tissue (``x2ct.drr.spectral_sum.PROJECTED``): their mass
+    attenuations differ by a few per cent at 20-120 keV and air holds little of the mass along
+    a ray, so one projection is saved for a change of -ln(I / I0) below 1e-4 where rays cross no gas and below 0.3 % of
     it through 12 mm of lung-density gas (tests/drr/test_polyenergetic.py).
     """
     volume, _ = _as_tensor(hu)
@@ -124,26 +122,6 @@ def material_thickness_exact(
     return thickness / MM_PER_CM
 
 
-def transmission_from_thickness(
-    thickness: torch.Tensor, spectrum: Spectrum, materials: tuple = PROJECTED
-) -> torch.Tensor:
-    """Energy-integrated I / I0 of (..., M, rows, cols) mass thickness of ``materials`` ->
-    (..., rows, cols). Energies with no photons are dropped; the sum runs in the thickness'
-    dtype."""
-    keep = spectrum.fluence_per_ugy > 0
-    energies = spectrum.energies_kev[keep]
-    weights = spectrum.fluence_per_ugy[keep] * energies
-    weights = weights / weights.sum()
-    table = attenuation_table(energies, materials)  # (M, E) cm^2/g
-    mu = torch.as_tensor(table, dtype=thickness.dtype, device=thickness.device)
-    w = torch.as_tensor(weights, dtype=thickness.dtype, device=thickness.device)
-    # (..., M, P) x (M, E) -> (..., P, E): optical depth per energy.
-    flat = thickness.flatten(-2)
-    depth = torch.einsum("...mp,me->...pe", flat, mu)
-    signal = torch.exp(-depth) @ w
-    return signal.reshape(thickness.shape[:-3] + thickness.shape[-2:])
-
-
 def effective_line_integrals(
     hu: Any,
     geometry: ConeBeam | ParallelBeam,
@@ -159,7 +137,7 @@ def effective_line_integrals(
     _, single = _as_tensor(hu)
     thickness = material_thickness(hu, geometry, views, spacing_mm=spacing_mm)
     images = [
-        transmission_from_thickness(thickness[:, v], tube_spectrum(kv)) for v, kv in enumerate(kvp)
+        tabulated_transmission(thickness[:, v], tube_spectrum(kv)) for v, kv in enumerate(kvp)
     ]
     lines = -torch.log(torch.stack(images, dim=1).clamp(min=torch.finfo(thickness.dtype).tiny))
     return lines[0] if single else lines

