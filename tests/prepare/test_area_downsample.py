@@ -16,14 +16,16 @@ def _reference(array: np.ndarray, factors: tuple[int, int, int]) -> np.ndarray:
     return blocks.mean(axis=(1, 3, 5))
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("factors", [(1, 2, 2), (3, 1, 4), (2, 3, 1), (4, 4, 4), (1, 1, 3)])
-def test_block_means_of_every_axis_and_remainder(factors):
+def test_block_means_of_every_axis_and_remainder(factors, order):
     rng = np.random.default_rng(3)
-    array = rng.uniform(-1024, 3000, size=(13, 18, 23)).astype(np.float32)
+    array = np.asarray(rng.uniform(-1024, 3000, size=(13, 18, 23)), np.float32, order=order)
     before = array.copy()
     pooled, scale, offset = area_downsample(array, np.array(factors))
     expected = _reference(array, factors)
     assert pooled.dtype == np.float32 and pooled.shape == expected.shape
+    assert pooled.flags["C_CONTIGUOUS"]  # as the renderer and torch.from_numpy take it best
     # float32 sums of sum(factors) terms per block, each step rounding once
     tolerance = sum(factors) * np.finfo(np.float32).eps * np.abs(array).max()
     assert np.abs(pooled.astype(np.float64) - expected).max() <= tolerance

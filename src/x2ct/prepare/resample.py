@@ -59,7 +59,7 @@ def _block_sum(array: np.ndarray, factor: int, axis: int) -> np.ndarray:
         index[axis] = slice(i, i + n * factor, factor)
         return array[tuple(index)]
 
-    total = np.add(plane(0), plane(1), dtype=np.float32)
+    total = np.add(plane(0), plane(1), dtype=np.float32, order="C")
     for i in range(2, factor):
         total += plane(i)
     return total
