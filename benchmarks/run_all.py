@@ -50,6 +50,13 @@ BENCHMARKS = {
         "--n",
         "20",
     ],
+    "robustness_spine-cpu-scan-mixed": [
+        "robustness.py",
+        "--model",
+        "spine-cpu-scan-mixed",
+        "--n",
+        "20",
+    ],
     "films": ["films.py", "--models", "spine-cpu", "spine-cpu-radiograph", "--n", "12"],
     "app_speed": ["app_speed.py"],
 }

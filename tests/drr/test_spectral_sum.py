@@ -39,7 +39,7 @@ def test_the_table_gives_the_exact_line_integral(kvp, dtype):
 
 
 def test_a_coarser_table_misses_the_tolerance(monkeypatch):
-    """The tolerance is tight enough to tell the table's size: a quarter of the nodes fails."""
+    """The tolerance is tight enough to tell the table's size: a 64 x 64 grid fails it."""
     monkeypatch.setattr(spectral_sum, "NODES", spectral_sum.NODES // 4)
     monkeypatch.setattr(spectral_sum, "_TABLES", {})
     spectrum = tube_spectrum(80.0)

@@ -45,3 +45,14 @@ def test_no_pooling_returns_the_input():
     array = np.zeros((3, 4, 5), dtype=np.float32)
     pooled, scale, offset = area_downsample(array, np.array([1, 1, 1]))
     assert pooled is array and np.all(scale == 1) and np.all(offset == 0)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 50])
+def test_slabs_on_threads_give_the_same_blocks(threads):
+    """Each thread sums whole blocks of its own slab along D: bit for bit one thread's result."""
+    rng = np.random.default_rng(4)
+    array = rng.uniform(-1024, 3000, size=(23, 10, 12)).astype(np.float32)
+    factors = np.array([2, 2, 3])
+    alone, _, _ = area_downsample(array, factors, threads=1)
+    shared, _, _ = area_downsample(array, factors, threads=threads)
+    assert shared.shape == (11, 5, 4) and np.array_equal(shared, alone)
