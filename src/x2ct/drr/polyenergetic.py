@@ -89,8 +89,9 @@ def material_thickness(
     ``hu``: (D, H, W) or (N, 1, D, H, W) HU volume (numpy or torch) in the model frame. Air
     is counted with the soft tissue (``x2ct.drr.spectral_sum.PROJECTED``): their mass
     attenuations differ by a few per cent at 20-120 keV and air holds little of the mass along
-    a ray, so one projection is saved for a change of -ln(I / I0) below 1e-4 where rays cross no gas and below 0.3 % of
-    it through 12 mm of lung-density gas (tests/drr/test_polyenergetic.py).
+    a ray, so one projection is saved for a change of -ln(I / I0) below 1e-4 where rays cross
+    no gas and below 0.3 % of it through 12 mm of lung-density gas
+    (tests/drr/test_polyenergetic.py).
     """
     volume, _ = _as_tensor(hu)
     n, shape = volume.shape[0], volume.shape[2:]

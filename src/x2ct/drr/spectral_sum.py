@@ -78,6 +78,9 @@ def tabulated_transmission(thickness: torch.Tensor, spectrum: Spectrum) -> torch
     g/cm^2 -> (..., rows, cols), from the spectrum's table (the exact sum beyond it)."""
     if thickness.shape[-3] != 2:
         raise ValueError(f"thickness must be (..., 2, rows, cols), got {tuple(thickness.shape)}")
+    if thickness.requires_grad and torch.is_grad_enabled():
+        # sqrt(t) has no derivative at t = 0 (air): gradients come from the exact sum.
+        return transmission_from_thickness(thickness, spectrum)
     table = _table(spectrum, thickness.dtype, thickness.device)
     # Rounding in the projection can leave a thickness a hair below zero.
     flat = thickness.movedim(-3, 0).reshape(2, -1).clamp(min=0.0)
