@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.x2ct-installed
 
-.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis train-spine-cpu-density train-spine-cpu-trunk train-spine-cpu-trunk-mixed train-spine-cpu-trunk-mixed-long train-spine-cpu-scan train-spine-cpu-scan-mixed
+.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis train-spine-cpu-density train-spine-cpu-trunk train-spine-cpu-trunk-mixed train-spine-cpu-trunk-mixed-long train-spine-cpu-scan train-spine-cpu-scan-mixed train-spine-cpu-realistic-long
 
 $(STAMP): requirements.txt requirements-app.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -85,3 +85,5 @@ $(eval $(call TRAIN_MODEL,spine-cpu-trunk-mixed-long,spine-cpu-trunk-mixed-long)
 $(eval $(call TRAIN_MODEL,spine-cpu-scan,spine-cpu-scan))
 # spine-cpu-scan-mixed: the same on phantoms of both scans (phantoms.scan_probability: 0.5).
 $(eval $(call TRAIN_MODEL,spine-cpu-scan-mixed,spine-cpu-scan-mixed))
+# spine-cpu-realistic-long: spine-cpu-realistic trained twice as long (3332 steps).
+$(eval $(call TRAIN_MODEL,spine-cpu-realistic-long,spine-cpu))

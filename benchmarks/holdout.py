@@ -42,6 +42,8 @@ from x2ct.prepare.pipeline import prepare_dataset
 RESULTS = Path(__file__).resolve().parent / "results"
 KEPT = ("Dice", "level_Dice", "HD95-mm", "ASSD-mm", "PSNR-true-3D", "MAE-HU", "PSNR-3D", "SSIM",
         "Dice-vert", "HD95-vert-mm")  # fmt: skip
+PAIRED_METRICS = KEPT[:8]
+"""Kept per case as well (``per_case_metrics``): the whole-volume metrics."""
 CLINICAL = ("height_anterior_mae_mm", "height_middle_mae_mm", "height_posterior_mae_mm",
             "cobb_abs_error_deg", "lordosis_abs_error_deg", "grade_agreement", "failed")  # fmt: skip
 
@@ -161,6 +163,12 @@ def main() -> None:
     per_case = {
         row["case"]: round(float(row["Dice"]), 4) for row in result.rows if row["method"] == "x2ct"
     }
+    # Every headline metric per case, so that two models on the same seeds compare paired.
+    per_case_metrics = {
+        row["case"]: {k: round(float(row[k]), 4) for k in PAIRED_METRICS if k in row}
+        for row in result.rows
+        if row["method"] == "x2ct"
+    }
     clinical = summary.get("clinical", {}).get("x2ct vs phantom truth", {}).get("mean", {})
     record = {
         "model": folder.name,
@@ -175,6 +183,7 @@ def main() -> None:
         "metrics": pick(summary, "x2ct"),
         "clinical_vs_truth": {k: float(clinical[k]) for k in CLINICAL if k in clinical},
         "per_case_bone_Dice": per_case,
+        "per_case_metrics": per_case_metrics,
         "baselines": {m: pick(summary, m) for m in ("mean-volume", "backprojection")},
         "runs": {},
         "seconds": round(time.perf_counter() - started, 1),
@@ -189,7 +198,7 @@ def main() -> None:
         record["runs"][name]["clinical_vs_truth"] = {
             k: float(clin[k]) for k in CLINICAL if k in clin
         }
-    print(json.dumps({k: v for k, v in record.items() if k != "per_case_bone_Dice"}, indent=1))
+    print(json.dumps({k: v for k, v in record.items() if not k.startswith("per_case")}, indent=1))
     shifted = f"_jitter{args.center_jitter_mm:g}" if args.center_jitter_mm else ""
     shifted += "_pelvis" if args.pelvis else ""
     shifted += f"_{args.bone_density}" if args.bone_density != "uniform" else ""

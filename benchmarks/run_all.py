@@ -57,6 +57,13 @@ BENCHMARKS = {
         "--n",
         "20",
     ],
+    "robustness_spine-cpu-realistic-long": [
+        "robustness.py",
+        "--model",
+        "spine-cpu-realistic-long",
+        "--n",
+        "20",
+    ],
     "films": ["films.py", "--models", "spine-cpu", "spine-cpu-radiograph", "--n", "12"],
     "app_speed": ["app_speed.py"],
 }

@@ -56,3 +56,9 @@ def test_slabs_on_threads_give_the_same_blocks(threads):
     alone, _, _ = area_downsample(array, factors, threads=1)
     shared, _, _ = area_downsample(array, factors, threads=threads)
     assert shared.shape == (11, 5, 4) and np.array_equal(shared, alone)
+
+
+@pytest.mark.parametrize("factors", [(5, 1, 1), (1, 0, 1), (2, 2, -1)])
+def test_factors_that_do_not_fit_are_refused(factors):
+    with pytest.raises(ValueError, match="do not fit"):
+        area_downsample(np.zeros((4, 6, 6), np.float32), np.array(factors))

