@@ -42,6 +42,10 @@ def compare(first: dict, second: dict, *, se_limit: float) -> list[dict]:
     """One row per metric that both records hold for every shared case."""
     a, b = per_case(first), per_case(second)
     cases = sorted(set(a) & set(b))
+    if not cases:
+        raise SystemExit(
+            f"no case in common: {first['model']} and {second['model']} were not run on the same seeds"
+        )
     metrics = [m for m in a[cases[0]] if all(m in a[c] and m in b[c] for c in cases)]
     rows = []
     for metric in metrics:
