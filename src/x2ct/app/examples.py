@@ -98,14 +98,15 @@ def generate(
     with tempfile.TemporaryDirectory(prefix="x2ct-examples-") as tmp:
         work = Path(tmp)
         result = run_batch(work / "phantoms", n, seed, PhantomConfig(), workers)
+        # Models whose data sections agree see the same views: each set is prepared once.
+        prepared_by: dict[str, str] = {}
+        first_with: dict[str, str] = {}
         for model in models:
-            prepare_dataset(
-                work / "phantoms",
-                work / model,
-                model_data_config(model),
-                workers=workers,
-                png=True,
-            )
+            config = model_data_config(model)
+            key = repr((config.prepare, config.drr, config.xray))
+            prepared_by[model] = first_with.setdefault(key, model)
+            if prepared_by[model] == model:
+                prepare_dataset(work / "phantoms", work / model, config, workers=workers, png=True)
         # Replace the example folders only: the folder's README stays.
         for old in out.glob("*/"):
             shutil.rmtree(old)
@@ -115,7 +116,7 @@ def generate(
             name = f"holdout-{index + 1}"
             seeds[name] = case_seed(seed, int(case.rsplit("_", 1)[1]))
             for model in models:
-                prepared = work / model / case
+                prepared = work / prepared_by[model] / case
                 (out / name / model).mkdir(parents=True)
                 for view in (FRONTAL, LATERAL):
                     shutil.copyfile(prepared / view, out / name / model / view)
