@@ -158,3 +158,23 @@ def test_views_swapped_by_their_files_own_words(pair, predictor, tmp_path):
         InputError, match=r"^.*lat\.dcm: expected the frontal view as --frontal.*views swapped"
     ):
         prepare_views(read_radiograph(lat), read_radiograph(ap), predictor)
+
+
+def test_own_views_given_the_other_way_round_are_refused(predictor):
+    """x2ct's own views (no pixel spacing, the model's field already) get the swap check."""
+    cols = 128
+    c = np.arange(cols, dtype=float)
+    frontal = np.tile(40.0 + 160.0 * (np.abs(c - 64) < 48), (128, 1))  # 96 columns across
+    frontal[:, 58:70] += 50.0  # the spine, on the axis of symmetry
+    lateral = np.tile(40.0 + 160.0 * (np.abs(c - 60) < 36), (128, 1))  # 72 deep
+    lateral[:, 80:92] += 50.0  # the spine near the back
+    noise = np.random.default_rng(0).normal(0.0, 10.0, (2, 128, 128))  # air is not a border
+    frontal, lateral = np.clip(frontal + noise[0], 0, 255), np.clip(lateral + noise[1], 0, 255)
+    good = prepare_views(
+        Radiograph(frontal, None, "f.png"), Radiograph(lateral, None, "l.png"), predictor
+    )
+    assert good[0].crop is None and good[0].image.shape == (predictor.view_size,) * 2
+    with pytest.raises(InputError, match=r"^l\.png: .*views that look swapped"):
+        prepare_views(
+            Radiograph(lateral, None, "l.png"), Radiograph(frontal, None, "f.png"), predictor
+        )

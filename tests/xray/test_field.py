@@ -6,9 +6,22 @@ import numpy as np
 import pytest
 
 from x2ct.errors import InputError
-from x2ct.xray.field import check_pair, choose_field, exposed_box, symmetry_axis
+from x2ct.xray.field import (
+    FieldChoice,
+    body_width,
+    check_pair,
+    check_view_kinds,
+    choose_field,
+    exposed_box,
+    symmetry_axis,
+)
 
 PIXEL_MM = 1.0
+
+
+def chord(c: np.ndarray, centre: float, half: float) -> np.ndarray:
+    """Path length through an ellipse across columns ``c``, relative to its middle."""
+    return np.sqrt(np.clip(1.0 - ((c - centre) / half) ** 2, 0.0, None))
 
 
 def film(view: str, spine_col: int, size=(430, 350), borders=(20, 15, 30, 25), fill=4000.0):
@@ -19,10 +32,10 @@ def film(view: str, spine_col: int, size=(430, 350), borders=(20, 15, 30, 25), f
     c = np.arange(cols, dtype=float)
     rng = np.random.default_rng(0)
     if view == "frontal":
-        body = 900.0 * np.exp(-(((c - spine_col) / 110.0) ** 2))
+        body = 900.0 * chord(c, spine_col, 170.0)  # 340 mm wide: beyond the exposed field
         image = np.tile(body, (rows, 1)) + 300.0
     else:
-        body = 1100.0 * np.exp(-(((c - (spine_col - 60)) / 140.0) ** 2))
+        body = 1100.0 * chord(c, spine_col - 60, 125.0)  # 250 mm deep
         image = np.tile(body, (rows, 1)) + 300.0
         for top in range(30, rows - 60, 70):  # bowel gas anteriorly
             left = max(spine_col - 150 + (top % 40), 0)
@@ -96,3 +109,59 @@ def test_a_given_centre_is_kept_and_not_checked_for_symmetry():
 def test_a_uniform_image_has_no_exposed_field():
     with pytest.raises(InputError, match="uniform"):
         exposed_box(np.full((50, 50), 7.0))
+
+
+def _bar_image(first: int, last: int, cols: int = 200, borders: int = 10) -> np.ndarray:
+    """A body of columns [first, last) on air, with uniform borders of ``borders`` columns."""
+    image = np.full((120, cols), 100.0)
+    image[:, first:last] = 1000.0
+    image += np.random.default_rng(1).normal(0.0, 40.0, image.shape)  # not flat: not a border
+    image[:, :borders], image[:, cols - borders :] = 0.0, 0.0
+    return image
+
+
+def test_body_width_says_when_the_field_cuts_the_body():
+    inside = _bar_image(40, 150)
+    width, cut = body_width(inside, exposed_box(inside), PIXEL_MM)
+    assert width == pytest.approx(110.0, abs=1.0) and not cut
+    under = _bar_image(5, 150)  # the body runs under the left border: 140 columns show
+    width, cut = body_width(under, exposed_box(under), PIXEL_MM)
+    assert width == pytest.approx(140.0, abs=1.0) and cut
+    # a body wider than the field, with its spine: it slopes on under both sides, no skin shows
+    c = np.arange(200, dtype=float)
+    full = np.tile(100.0 + 900.0 * chord(c, 100.0, 180.0) + 500.0 * (abs(c - 100) < 18), (120, 1))
+    full += np.random.default_rng(2).normal(0.0, 40.0, full.shape)
+    width, cut = body_width(full, (0, 120, 0, 200), PIXEL_MM)
+    assert cut and width < 200
+
+
+def _choice(symmetry: float, width: float, cut: bool = False) -> FieldChoice:
+    box, centre = (0, 100, 0, 300), (50.0, 150.0)
+    return FieldChoice(box, centre, 100.0, symmetry, 1.0, "symmetry axis", width, cut)
+
+
+@pytest.mark.parametrize(
+    ("frontal", "lateral", "frontal_mm", "refused"),
+    [
+        ((200.0, False), (260.0, False), 1.0, True),  # narrower across than deep: swapped
+        ((200.0, False), (260.0, True), 1.0, True),  # the lateral cut: at least 260 mm deep
+        ((240.0, False), (260.0, False), 1.0, False),  # within the margin (round trunks)
+        ((200.0, False), (260.0, False), 1.5, False),  # 300 mm against 260 mm: sizes in mm
+        ((200.0, True), (260.0, False), 1.0, False),  # a frontal cut by its field: no bound
+    ],
+)
+def test_a_trunk_narrower_across_than_deep_is_refused_as_swapped(
+    frontal, lateral, frontal_mm, refused
+):
+    # the mirror symmetries alone say nothing here (0.70 against 0.65)
+    front, lat = _choice(0.70, *frontal), _choice(0.65, *lateral)
+    args = {"frontal_mm": frontal_mm, "lateral_mm": 1.0, "sources": ("f.png", "l.png")}
+    if refused:
+        with pytest.raises(
+            InputError, match=r"^f\.png: .*swapped: the body is 200 mm across here against 260 mm"
+        ):
+            check_view_kinds(front, lat, **args)
+        with pytest.raises(InputError, match="swapped"):
+            check_pair(front, lat, **args)
+    else:
+        check_view_kinds(front, lat, **args)
