@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.x2ct-installed
 
-.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis train-spine-cpu-density train-spine-cpu-trunk train-spine-cpu-trunk-mixed train-spine-cpu-trunk-mixed-long train-spine-cpu-scan train-spine-cpu-scan-mixed train-spine-cpu-realistic-long
+.PHONY: setup demo test test-slow test-all lint format bench clean-venv train-spine-cpu train-spine-cpu-realistic train-spine-cpu-radiograph train-spine-cpu-pelvis train-spine-cpu-density train-spine-cpu-trunk train-spine-cpu-trunk-mixed train-spine-cpu-trunk-mixed-long train-spine-cpu-scan train-spine-cpu-scan-mixed train-spine-cpu-realistic-long train-spine-cpu-realistic-moved
 
 $(STAMP): requirements.txt requirements-app.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "x2ct needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -87,3 +87,6 @@ $(eval $(call TRAIN_MODEL,spine-cpu-scan,spine-cpu-scan))
 $(eval $(call TRAIN_MODEL,spine-cpu-scan-mixed,spine-cpu-scan-mixed))
 # spine-cpu-realistic-long: spine-cpu-realistic trained twice as long (3332 steps).
 $(eval $(call TRAIN_MODEL,spine-cpu-realistic-long,spine-cpu))
+# spine-cpu-realistic-moved: the same with the truth moved as the views' rotation and
+# magnification imply (train.augment_move_truth).
+$(eval $(call TRAIN_MODEL,spine-cpu-realistic-moved,spine-cpu))

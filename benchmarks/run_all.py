@@ -64,7 +64,14 @@ BENCHMARKS = {
         "--n",
         "20",
     ],
-    "films": ["films.py", "--models", "spine-cpu", "spine-cpu-radiograph", "--n", "12"],
+    "robustness_spine-cpu-realistic-moved": [
+        "robustness.py",
+        "--model",
+        "spine-cpu-realistic-moved",
+        "--n",
+        "20",
+    ],
+    "films": ["films.py", "--models", "spine-cpu", "spine-cpu-radiograph", "--n", "8"],
     "app_speed": ["app_speed.py"],
 }
 

@@ -12,6 +12,7 @@ import torch
 from x2ct.data.dataset import Augmentation, CaseDataset, check_case
 from x2ct.data.hdf5 import CaseData, write_case
 from x2ct.errors import InputError, MissingFileError
+from x2ct.xray.perturb import move_volume, random_perturbations_with_geometry
 
 
 def _folder(root: Path, cases: dict[str, CaseData], train: list[str], test: list[str]) -> Path:
@@ -101,6 +102,48 @@ def test_augmentation_is_consistent_and_repeatable(tmp_path):
     assert not np.allclose(perturbed["xray1"][0].numpy(), xray1 / 255.0, atol=1e-3)
     assert torch.equal(perturbed["xray2"], repeated["xray2"])
     assert perturbed["xray1"].shape == (1, size, size)
+
+
+def test_moved_truth_follows_the_views_rotation_and_magnification(tmp_path):
+    size = 16
+    d, h, w = np.meshgrid(*(np.arange(size),) * 3, indexing="ij")
+    ct = np.where((abs(d - 7) < 4) & (abs(h - 9) < 3) & (abs(w - 6) < 3), 1500.0, 0.0)
+    mask = np.where(ct > 0, 20, 0).astype(np.uint8)
+    xray1 = np.round(ct.mean(axis=1) / 2500 * 255).astype(np.uint8)
+    xray2 = np.round(ct.mean(axis=2) / 2500 * 255).astype(np.uint8)
+    case = CaseData(ct.astype(np.float32), xray1, xray2, mask=mask)
+    root = _folder(tmp_path, {"a": case}, ["a"], ["a"])
+
+    def dataset(move: bool) -> CaseDataset:
+        augmentation = Augmentation(flip=0.0, intensity=0.0, views=0.3, move_truth=move)
+        return CaseDataset.from_folder(
+            root, "train", size, augmentation=augmentation, seed=3, labels=True
+        )
+
+    fixed, moved = dataset(False), dataset(True)
+    target = torch.from_numpy(np.clip(ct, 0, 2500) / 2500).float()
+    counts = {"moved": 0, "still": 0}
+    for epoch in range(20):
+        a, b = fixed[(0, epoch)], moved[(0, epoch)]
+        assert torch.equal(a["xray1"], b["xray1"]) and torch.equal(a["xray2"], b["xray2"])
+        assert torch.equal(a["ct"][0], target)  # without move_truth the CT stays
+        # replay the draws: the item's own augmentation generator, views in order
+        rng = np.random.default_rng([3, epoch, 0])
+        rng.random()  # the flip's draw
+        geometry = []
+        for name in ("xray1", "xray2"):
+            geometry.append(random_perturbations_with_geometry(a[name][0] * 0, 0.3, rng)[1])
+        if geometry == [(0.0, 1.0), (0.0, 1.0)]:
+            counts["still"] += 1
+            assert torch.equal(b["ct"], a["ct"]) and torch.equal(b["labels"], a["labels"])
+            continue
+        counts["moved"] += 1
+        expected = move_volume(target, *geometry)
+        torch.testing.assert_close(b["ct"][0], expected)
+        labels = move_volume(a["labels"].float(), *geometry, mode="nearest")
+        assert torch.equal(b["labels"], labels.round().to(torch.uint8))
+        assert set(b["labels"].unique().tolist()) <= {0, 20}
+    assert counts["moved"] > 0 and counts["still"] > 0, counts
 
 
 def test_missing_train_list(tmp_path):

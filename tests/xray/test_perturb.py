@@ -12,6 +12,7 @@ from x2ct.xray.perturb import (
     move_volume,
     perturb,
     random_perturbations,
+    random_perturbations_with_geometry,
     view_geometry,
 )
 
@@ -106,3 +107,55 @@ def test_view_geometry_takes_what_the_perturbation_takes():
         assert (angle, zoom) != (0.0, 1.0) and a.random() == b.random()
     with pytest.raises(ValueError, match="geometric"):
         view_geometry("noise", 1.0, np.random.default_rng(0))
+
+
+def test_random_geometry_is_the_one_applied_and_the_draws_are_unchanged():
+    image = phantom_view()
+    seen = set()
+    for seed in range(40):
+        plain = random_perturbations(image, 0.5, np.random.default_rng(seed))
+        rng = np.random.default_rng(seed)
+        perturbed, (angle, zoom) = random_perturbations_with_geometry(image, 0.5, rng)
+        assert torch.equal(plain, perturbed)  # the same image from the same draws
+        seen.add((angle != 0.0, zoom != 1.0))
+        # only the geometric kinds, replayed from the reported pair, move the image alike
+        only = random_perturbations_with_geometry(image, 0.0, np.random.default_rng(seed))
+        assert only[1] == (0.0, 1.0) and torch.equal(only[0], image)
+        if (angle, zoom) != (0.0, 1.0):
+            assert abs(zoom - 1.0) <= 0.08 * 1.08 + 1e-12 and abs(angle) <= 5.0
+    assert seen == {(False, False), (True, False), (False, True), (True, True)}
+
+
+def test_both_geometric_kinds_compose_into_the_reported_pair():
+    image = phantom_view()
+    rng = np.random.default_rng(11)
+    perturbed, (angle, zoom) = random_perturbations_with_geometry(image, 1.0, rng)
+    assert angle != 0.0 and zoom != 1.0
+    replay = np.random.default_rng(11)
+    expected = image
+    for kind in KINDS:  # the same order and draws, the geometric pair applied in one step
+        replay.random()
+        strength = float(replay.uniform(0.0, 1.0))
+        if kind == "rotation":
+            view_geometry(kind, strength, replay)
+        elif kind == "magnification":
+            view_geometry(kind, strength, replay)
+            expected = _affine(expected, angle, zoom).clamp(0, 1)
+        else:
+            expected = KINDS[kind](expected, strength, replay)
+    # one resampling instead of two: equal up to the interpolation of a smooth image
+    assert float((perturbed - expected).abs().mean()) < 0.02
+    assert float((perturbed - image).abs().mean()) > 0.05
+
+
+def test_labels_move_by_nearest_neighbour_and_keep_their_values():
+    labels = torch.zeros(32, 32, 32, dtype=torch.float64)
+    labels[8:14, 10:22, 10:22] = 20
+    labels[16:22, 10:22, 10:22] = 21
+    moved = move_volume(labels, (4.0, 1.06), (-3.0, 1.06), mode="nearest")
+    assert set(moved.unique().tolist()) <= {0.0, 20.0, 21.0}
+    assert not torch.equal(moved, labels)
+    # a 6 % zoom grows each level's volume by about 1.06^3
+    for level in (20.0, 21.0):
+        ratio = float((moved == level).sum() / (labels == level).sum())
+        assert 1.08 < ratio < 1.32, ratio

@@ -85,6 +85,10 @@ class TrainConfig:
     """With ``augment``: probability of each radiograph perturbation (``x2ct.xray.perturb``:
     gamma, window, noise, sharpening, blur, collimation, marker, rotation, magnification) per
     view and step, at a random strength; 0 = off."""
+    augment_move_truth: bool = False
+    """With ``augment_views``: move the target CT and labels as the views' rotation and
+    magnification imply (the views then still show the target); false leaves the target in
+    place, so the network learns to undo those changes and to blur the outlines they move."""
     max_minutes: float | None = None
     """Time budget of this invocation: stop cleanly after the step that exceeds it."""
     fit_schedule_to_budget: bool = False

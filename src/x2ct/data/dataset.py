@@ -31,7 +31,7 @@ from torch.utils.data import Dataset
 from x2ct.data.hdf5 import REQUIRED, case_path, open_case, read_case, read_case_list
 from x2ct.errors import InputError, MissingFileError
 from x2ct.scaling import stored_to_target
-from x2ct.xray.perturb import random_perturbations
+from x2ct.xray.perturb import move_volume, random_perturbations_with_geometry
 
 ASPECT_TOLERANCE = 0.02
 """Relative mismatch allowed between an X-ray's aspect ratio and the CT faces it projects."""
@@ -49,11 +49,15 @@ class Augmentation:
         views: probability of each perturbation of ``x2ct.xray.perturb`` (gamma, window,
             noise, sharpening, blur, collimation, marker, rotation, magnification) per view,
             at a random strength: what varies between real radiographs.
+        move_truth: move the CT and the labels as the views' rotation and magnification imply
+            (``x2ct.xray.perturb.move_volume``), so that the target still matches the views;
+            False keeps the truth where it was (the network learns to undo the change).
     """
 
     flip: float = 0.0
     intensity: float = 0.0
     views: float = 0.0
+    move_truth: bool = False
 
 
 def split_cases(root: str | Path, split: str, list_path: str | Path | None = None) -> list[str]:
@@ -115,6 +119,18 @@ def labels_on_grid(mask: np.ndarray | None, size: int, shape: tuple[int, ...]) -
         tensor = F.interpolate(tensor[None, None].float(), size=(size,) * 3, mode="nearest-exact")
         tensor = tensor[0, 0].to(torch.uint8)
     return tensor.contiguous()
+
+
+def move_truth(
+    item: dict[str, Any], frontal: tuple[float, float], lateral: tuple[float, float]
+) -> None:
+    """Move ``item``'s (1, S, S, S) ct (trilinear) and (S, S, S) labels (nearest) in place as
+    the frontal and lateral views' (angle in degrees, zoom) imply."""
+    item["ct"] = move_volume(item["ct"][0], frontal, lateral)[None].contiguous()
+    if "labels" in item:
+        labels = item["labels"].float()
+        moved = move_volume(labels, frontal, lateral, mode="nearest")
+        item["labels"] = moved.round().to(item["labels"].dtype).contiguous()
 
 
 class CaseDataset(Dataset):
@@ -212,8 +228,15 @@ class CaseDataset(Dataset):
                     gain, offset = (float(v) for v in rng.uniform(-1, 1, size=2) * aug.intensity)
                     item[name] = (item[name] * (1.0 + gain) + offset).clamp(0.0, 1.0)
             if aug.views > 0:
+                geometry = []
                 for name in ("xray1", "xray2"):
-                    item[name] = random_perturbations(item[name][0], aug.views, rng)[None]
+                    image, placed = random_perturbations_with_geometry(
+                        item[name][0], aug.views, rng
+                    )
+                    item[name] = image[None]
+                    geometry.append(placed)
+                if aug.move_truth and geometry != [(0.0, 1.0), (0.0, 1.0)]:
+                    move_truth(item, *geometry)
         item["index"] = index
         item["case"] = self.cases[index]
         return item

@@ -107,7 +107,10 @@ class _Run:
         augmentation = None
         if tcfg.augment:
             augmentation = Augmentation(
-                tcfg.augment_flip, tcfg.augment_intensity, tcfg.augment_views
+                tcfg.augment_flip,
+                tcfg.augment_intensity,
+                tcfg.augment_views,
+                tcfg.augment_move_truth,
             )
         self.train_set = CaseDataset.from_folder(
             data,

@@ -126,10 +126,15 @@ def magnification(image: torch.Tensor, strength: float, rng: np.random.Generator
 
 
 def move_volume(
-    volume: torch.Tensor, frontal: tuple[float, float], lateral: tuple[float, float]
+    volume: torch.Tensor,
+    frontal: tuple[float, float],
+    lateral: tuple[float, float],
+    *,
+    mode: str = "bilinear",
 ) -> torch.Tensor:
-    """The (D, H, W) volume moved as two geometric view perturbations imply (trilinear, edges
-    filled with the volume's minimum).
+    """The (D, H, W) volume moved as two geometric view perturbations imply (``mode``
+    'bilinear' = trilinear for intensities, 'nearest' for labels; edges filled with the
+    volume's minimum).
 
     ``frontal`` and ``lateral`` are (angle in degrees, zoom) of ``view_geometry``. A frontal view
     (rows D, columns W) rotated by a shows the volume rotated by a in the D-W plane; a lateral
@@ -156,7 +161,7 @@ def move_volume(
     theta = torch.cat([matrix, torch.zeros(3, 1, dtype=torch.float64)], dim=1)[None]
     grid = F.affine_grid(theta.to(volume.dtype), [1, 1, *volume.shape], align_corners=False)
     low = volume.min()
-    moved = F.grid_sample(volume[None, None] - low, grid, align_corners=False)[0, 0]
+    moved = F.grid_sample(volume[None, None] - low, grid, mode=mode, align_corners=False)[0, 0]
     return moved + low
 
 
@@ -190,7 +195,25 @@ def random_perturbations(
     image: torch.Tensor, probability: float, rng: np.random.Generator
 ) -> torch.Tensor:
     """Training augmentation: each kind applied with ``probability`` at a uniform strength."""
-    for function in KINDS.values():
+    return random_perturbations_with_geometry(image, probability, rng)[0]
+
+
+def random_perturbations_with_geometry(
+    image: torch.Tensor, probability: float, rng: np.random.Generator
+) -> tuple[torch.Tensor, tuple[float, float]]:
+    """``random_perturbations`` (the same draws from ``rng``, the same image) and the view's
+    geometry it applied: (in-plane angle in degrees, zoom), (0.0, 1.0) if neither rotation nor
+    magnification was drawn. Rotation and zoom about the same centre commute, so the pair is
+    exact for both applied one after the other; ``move_volume`` moves a truth to match."""
+    angle, zoom = 0.0, 1.0
+    for kind, function in KINDS.items():
         if rng.random() < probability:
-            image = function(image, float(rng.uniform(0.0, 1.0)), rng)
-    return image
+            strength = float(rng.uniform(0.0, 1.0))
+            if kind in ("rotation", "magnification"):
+                # view_geometry takes from rng exactly what the perturbation would take
+                step_angle, step_zoom = view_geometry(kind, strength, rng)
+                image = _affine(image, step_angle, step_zoom).clamp(0, 1)
+                angle, zoom = angle + step_angle, zoom * step_zoom
+            else:
+                image = function(image, strength, rng)
+    return image, (angle, zoom)
