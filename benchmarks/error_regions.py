@@ -25,7 +25,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 from scipy import ndimage
 
 from x2ct.atomic import write_text
@@ -127,7 +126,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "error_regions.json")
     parser.add_argument("--figure", type=Path, default=FIGURE)
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     summaries, per_case = {}, {}
     for spec in args.models:
         label, _, rest = spec.partition("=")

@@ -121,7 +121,7 @@ def labels_on_grid(mask: np.ndarray | None, size: int, shape: tuple[int, ...]) -
     return tensor.contiguous()
 
 
-def move_truth(
+def move_target_with_views(
     item: dict[str, Any], frontal: tuple[float, float], lateral: tuple[float, float]
 ) -> None:
     """Move ``item``'s (1, S, S, S) ct (trilinear) and (S, S, S) labels (nearest) in place as
@@ -236,7 +236,7 @@ class CaseDataset(Dataset):
                     item[name] = image[None]
                     geometry.append(placed)
                 if aug.move_truth and geometry != [(0.0, 1.0), (0.0, 1.0)]:
-                    move_truth(item, *geometry)
+                    move_target_with_views(item, *geometry)
         item["index"] = index
         item["case"] = self.cases[index]
         return item

@@ -138,11 +138,7 @@ def body_width(
     lo, hi = float(profile.min()), float(profile.max())
     air = profile <= lo + AIR_LEVEL * (hi - lo)
     reach = max(1, round(SKIN_MM / pixel_mm))
-
-    def air_beside(outward: np.ndarray) -> bool:
-        return bool(air[outward][:reach].any())
-
-    inside = air_beside(np.arange(first - 1, -1, -1)) and air_beside(np.arange(last, len(profile)))
+    inside = bool(air[max(0, first - reach) : first].any() and air[last : last + reach].any())
     return float(last - first), not inside
 
 
